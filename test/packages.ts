@@ -1,0 +1,18 @@
+// Debian packages the test suite needs, keyed by the command or file that proves each is present.
+// `npm test` installs missing ones when it runs as root, otherwise it prints the exact apt command.
+export interface RequiredPackage {
+  /** Debian package name. */
+  readonly pkg: string;
+  /** An absolute path that exists once the package is installed. */
+  readonly probe: string;
+  /** Which tests need it. */
+  readonly for: 'integration' | 'image';
+}
+
+export const REQUIRED_PACKAGES: readonly RequiredPackage[] = [
+  { pkg: 'janus', probe: '/usr/bin/janus', for: 'integration' },
+  { pkg: 'chromium', probe: '/usr/bin/chromium', for: 'integration' },
+  { pkg: 'firefox-esr', probe: '/usr/bin/firefox-esr', for: 'integration' },
+  { pkg: 'iproute2', probe: '/usr/sbin/ip', for: 'integration' },
+  { pkg: 'nftables', probe: '/usr/sbin/nft', for: 'integration' },
+];

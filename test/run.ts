@@ -1,0 +1,32 @@
+// `npm test`: make sure the Debian packages the tests need are here, then run every vitest project.
+// Thin on purpose: the package list lives in test/packages.ts, the tests in their projects.
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { REQUIRED_PACKAGES } from './packages.js';
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function ensurePackages(): void {
+  const missing = [...new Set(REQUIRED_PACKAGES.filter((p) => !existsSync(p.probe)).map((p) => p.pkg))];
+  if (missing.length === 0) return;
+  const cmd = `apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) {
+    console.error(`The tests need these Debian packages: ${missing.join(', ')}.\nRun as root:\n  apt-get update && ${cmd}`);
+    process.exit(2);
+  }
+  console.log(`Installing missing Debian packages: ${missing.join(', ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (run('apt-get', ['update'], env) !== 0) throw new Error('apt-get update failed');
+  if (run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], env) !== 0) {
+    throw new Error(`apt-get install failed: ${cmd}`);
+  }
+}
+
+ensurePackages();
+const extra = process.argv.slice(2);
+const status = run('npx', ['vitest', 'run', ...extra]);
+process.exit(status);
