@@ -27,6 +27,12 @@ function ensurePackages(): void {
 }
 
 ensurePackages();
-const extra = process.argv.slice(2);
-const status = run('npx', ['vitest', 'run', ...extra]);
-process.exit(status);
+// Projects run one after another: integration and image tests both want the machine's two cores, and
+// a cheap failure should stop the run before the expensive part starts.
+const only = process.argv.slice(2);
+const projects = only.length > 0 ? only : ['unit', 'integration', 'image'];
+for (const project of projects) {
+  console.log(`\n=== vitest project: ${project} ===`);
+  const status = run('npx', ['vitest', 'run', '--project', project]);
+  if (status !== 0) process.exit(status);
+}
