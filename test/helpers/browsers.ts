@@ -243,7 +243,8 @@ export async function recordRequests(page: Page, allowedOrigin: string | string[
   const onRequest = (req: HTTPRequest): void => note(req.url());
   page.on('request', onRequest);
   let detachCdp: (() => void) | undefined;
-  if (page.browser().protocol === 'cdp') {
+  // Only Chromium speaks CDP here; Firefox (BiDi) already reports WebSocket handshakes as requests.
+  if (!/firefox/i.test(await page.browser().version())) {
     const session = await page.createCDPSession();
     await session.send('Network.enable');
     const onWs = (e: { url: string }): void => note(e.url);
