@@ -1,0 +1,157 @@
+// The one place where the service reads its environment and command line. Everything else receives a
+// typed Settings object, so tests can build one without touching process.env.
+import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isIP } from 'node:net';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Settings {
+  http: ListenAddress | null;
+  https: (ListenAddress & { certFile: string; keyFile: string }) | null;
+  dataDir: string;
+  rtpPorts: { min: number; max: number };
+  janus: {
+    /** `managed`: the service renders the config and runs Janus as its child (development, tests).
+     *  `external`: systemd runs Janus; the service only connects to its socket (the appliance). */
+    mode: 'managed' | 'external';
+    /** Runtime folder with the rendered config and the API socket `api.sock`. */
+    dir: string;
+    /** Command prefix for a managed Janus, e.g. `ip netns exec <ns>` in tests. */
+    wrapper: string[];
+    eventLoops: number;
+    debugLevel: number;
+    iceIgnoreList: string;
+    iceEnforceList: string;
+    natMapping: string;
+  };
+  uiDir: string;
+  /** `debug` adds per-message traces (still without names, addresses or secrets). */
+  logLevel: 'info' | 'debug';
+}
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
+const HELP = `Usage: stube [options]
+  --http HOST:PORT       plain HTTP (loopback only; browsers allow camera and microphone there)
+  --https HOST:PORT      HTTPS, with --tls-cert FILE and --tls-key FILE
+  --data DIR             data folder (secrets, configuration)      [STUBE_DATA_DIR]
+  --rtp-ports MIN-MAX    UDP port range for media                  [STUBE_RTP_PORTS]
+  --janus managed|external                                         [STUBE_JANUS]
+  --janus-dir DIR        Janus runtime folder (config + socket)    [STUBE_JANUS_DIR]
+Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
+  STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING`;
+
+export function parseListen(value: string, what: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const host = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!m || !host || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new SettingsError(`${what}: expected HOST:PORT (e.g. 127.0.0.1:8080), got "${value}"`);
+  }
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+export function parsePortRange(value: string): { min: number; max: number } {
+  const m = /^(\d{4,5})-(\d{4,5})$/.exec(value);
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1024 || max > 65535 || max - min < 1) {
+    throw new SettingsError(`--rtp-ports: expected MIN-MAX within 1024-65535 with at least two ports, got "${value}"`);
+  }
+  return { min, max };
+}
+
+/** Parses `--flag value` / `--flag=value` pairs; unknown flags are an error, not silently ignored. */
+function parseArgs(argv: readonly string[]): Map<string, string> {
+  const known = new Set(['http', 'https', 'tls-cert', 'tls-key', 'data', 'rtp-ports', 'janus', 'janus-dir', 'help']);
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !known.has(m[1] ?? '')) throw new SettingsError(`unknown argument "${arg}"\n${HELP}`);
+    const name = m[1] ?? '';
+    if (name === 'help') throw new SettingsError(HELP);
+    const value = m[2] ?? argv[++i];
+    if (value === undefined) throw new SettingsError(`--${name} needs a value`);
+    out.set(name, value);
+  }
+  return out;
+}
+
+function projectRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // appliance/config → root, or dist/appliance/config → root
+  for (const up of ['../..', '../../..']) {
+    const root = resolve(here, up);
+    if (existsSync(join(root, 'package.json'))) return root;
+  }
+  return process.cwd();
+}
+
+export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): Settings {
+  const args = parseArgs(argv);
+  const get = (flag: string, envName: string): string | undefined => args.get(flag) ?? env[envName];
+  const root = projectRoot();
+
+  const httpsValue = get('https', 'STUBE_HTTPS');
+  const httpValue = get('http', 'STUBE_HTTP') ?? (httpsValue ? undefined : '127.0.0.1:8080');
+  const http = httpValue ? parseListen(httpValue, '--http') : null;
+  if (http && !isLoopback(http.host)) {
+    throw new SettingsError(
+      `refusing plain HTTP on ${http.host}: browsers only allow camera and microphone over HTTPS or on loopback, ` +
+        'and meeting traffic must not cross a network unencrypted. Use --https with --tls-cert/--tls-key, or a loopback address.',
+    );
+  }
+  let https: Settings['https'] = null;
+  if (httpsValue) {
+    const certFile = get('tls-cert', 'STUBE_TLS_CERT');
+    const keyFile = get('tls-key', 'STUBE_TLS_KEY');
+    if (!certFile || !keyFile) throw new SettingsError('--https needs --tls-cert FILE and --tls-key FILE');
+    https = { ...parseListen(httpsValue, '--https'), certFile, keyFile };
+  }
+
+  const dataDir = resolve(get('data', 'STUBE_DATA_DIR') ?? join(root, '.runtime', 'data'));
+  const mode = get('janus', 'STUBE_JANUS') ?? 'managed';
+  if (mode !== 'managed' && mode !== 'external') throw new SettingsError(`--janus: expected managed or external, got "${mode}"`);
+  const janusDir = resolve(get('janus-dir', 'STUBE_JANUS_DIR') ?? join(root, '.runtime', 'janus'));
+  if (join(janusDir, 'api.sock').length > 107) {
+    throw new SettingsError(`--janus-dir: "${janusDir}" is too long for a unix socket path; choose a shorter folder`);
+  }
+  const eventLoops = Number(env.STUBE_EVENT_LOOPS ?? availableParallelism());
+  if (!Number.isInteger(eventLoops) || eventLoops < 1 || eventLoops > 64) throw new SettingsError('STUBE_EVENT_LOOPS: expected 1-64');
+  const logLevel = env.STUBE_LOG_LEVEL ?? 'info';
+  if (logLevel !== 'info' && logLevel !== 'debug') throw new SettingsError('STUBE_LOG_LEVEL: expected info or debug');
+
+  return {
+    http,
+    https,
+    dataDir,
+    rtpPorts: parsePortRange(get('rtp-ports', 'STUBE_RTP_PORTS') ?? '20000-20199'),
+    janus: {
+      mode,
+      dir: janusDir,
+      wrapper: (env.STUBE_JANUS_WRAPPER ?? '').split(' ').filter(Boolean),
+      eventLoops,
+      debugLevel: 3,
+      iceIgnoreList: env.STUBE_ICE_IGNORE ?? 'vmnet,docker,veth-host',
+      iceEnforceList: env.STUBE_ICE_ENFORCE ?? '',
+      natMapping: env.STUBE_NAT_MAPPING ?? '',
+    },
+    uiDir: join(root, 'dist', 'ui'),
+    logLevel,
+  };
+}
