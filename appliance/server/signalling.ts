@@ -1,0 +1,40 @@
+// Glue between a WebSocket and a meeting Session: text frames in, JSON out, close codes both ways.
+import type { WSEvents } from 'hono/ws';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../log.js';
+import type { Connection } from '../meeting/meeting.js';
+import type { MeetingService, Session } from '../meeting/service.js';
+import { CloseCode } from '../meeting/protocol.js';
+
+export function signallingHandler(meetings: MeetingService, log: Logger): () => WSEvents<WebSocket> {
+  return () => {
+    let session: Session | null = null;
+    return {
+      onOpen(_evt, ws) {
+        const connection: Connection = {
+          send(message) {
+            if (ws.readyState === 1) ws.send(JSON.stringify(message));
+          },
+          close(code, reason) {
+            ws.close(code, reason);
+          },
+        };
+        session = meetings.connect(connection);
+      },
+      onMessage(evt, ws) {
+        if (typeof evt.data !== 'string') {
+          ws.close(CloseCode.abuse, 'binary frames are not part of the protocol');
+          return;
+        }
+        session?.receive(evt.data);
+      },
+      onClose() {
+        session?.closed();
+        session = null;
+      },
+      onError(evt) {
+        log.debug('signalling socket error', { type: evt.type });
+      },
+    };
+  };
+}
