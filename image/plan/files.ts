@@ -1,0 +1,191 @@
+// Every file the configure stage writes into the root slot or the EFI system partition, with the
+// template it comes from and that template's input. Pure, so the golden-file test renders the same list.
+import type { ImageConfig } from '../config/schema.js';
+import { partitionOf, PARTITION_LABELS, type PartitionPlan } from './partitions.js';
+
+/** Names and places on the box; the service's environment contract is built from these. */
+export interface ApplianceFacts {
+  readonly version: string;
+  readonly hostname: string;
+  readonly mdnsName: string;
+  readonly users: { readonly service: string; readonly janus: string; readonly janusGroup: string; readonly turn: string };
+  readonly ids: { readonly service: number; readonly janus: number; readonly turn: number };
+  readonly paths: {
+    readonly app: string;
+    readonly node: string;
+    readonly data: string;
+    readonly tls: string;
+    readonly secrets: string;
+    readonly janus: string;
+    readonly turnRuntime: string;
+    readonly libexec: string;
+  };
+  readonly ports: { readonly https: number; readonly turn: number; readonly rtp: string; readonly turnRelay: string };
+}
+
+export function applianceFacts(config: ImageConfig, version: string): ApplianceFacts {
+  return {
+    version,
+    hostname: config.hostname,
+    mdnsName: `${config.hostname}.local`,
+    users: { service: 'stube', janus: 'stube-janus', janusGroup: 'stube-janus', turn: 'stube-turn' },
+    ids: { service: 800, janus: 801, turn: 802 },
+    paths: {
+      app: '/opt/stube/app',
+      node: '/opt/stube/node/bin/node',
+      data: '/var/lib/stube',
+      tls: '/var/lib/stube/tls',
+      secrets: '/var/lib/stube/secrets',
+      janus: '/run/stube/janus',
+      turnRuntime: 'stube/coturn',
+      libexec: '/usr/lib/stube',
+    },
+    ports: { ...config.ports },
+  };
+}
+
+/** The service's environment on the box (the contract with appliance/'s configuration module). */
+export function serviceEnvironment(f: ApplianceFacts): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    STUBE_DATA_DIR: f.paths.data,
+    STUBE_HTTPS: `0.0.0.0:${f.ports.https}`,
+    STUBE_TLS_CERT: `${f.paths.tls}/cert.pem`,
+    STUBE_TLS_KEY: `${f.paths.tls}/key.pem`,
+    STUBE_RTP_PORTS: f.ports.rtp,
+    STUBE_JANUS: 'external',
+    STUBE_JANUS_DIR: f.paths.janus,
+    STUBE_TURN_PORT: String(f.ports.turn),
+    STUBE_TURN_SECRET_FILE: `${f.paths.secrets}/turn-static-auth-secret`,
+  };
+}
+
+/** Every IPv4 and IPv6 address; coturn then allows only the box's own. */
+export const ALL_PEERS = ['0.0.0.0-255.255.255.255', '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'];
+
+export type FileTarget = 'root' | 'esp';
+
+export interface SystemFile {
+  readonly target: FileTarget;
+  /** Absolute path inside the target file system. */
+  readonly path: string;
+  /** Template id: templates/<id>.ejs with templates/<id>.schema.json. */
+  readonly template: string;
+  readonly data: Record<string, unknown>;
+  readonly mode: number;
+}
+
+/** Boot entry file name with systemd-boot's boot counter ("+3" = three tries left). */
+export function bootEntryName(slot: 'a' | 'b', tries: number): string {
+  return `stube-${slot}+${tries}.conf`;
+}
+
+export function kernelOptions(): string[] {
+  return ['console=tty0', 'console=ttyS0,115200n8', 'panic=10', 'systemd.show_status=auto'];
+}
+
+function range(r: string): [number, number] {
+  const [a, b] = r.split('-').map(Number);
+  return [a ?? 0, b ?? 0];
+}
+
+export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: PartitionPlan): SystemFile[] {
+  const u = f.users;
+  const p = f.paths;
+  const portSuffix = f.ports.https === 443 ? '' : `:${f.ports.https}`;
+  const [rtpFirst, rtpLast] = range(f.ports.rtp);
+  const [relayFirst, relayLast] = range(f.ports.turnRelay);
+  const unit = (name: string, data: Record<string, unknown>): SystemFile => ({
+    target: 'root', path: `/etc/systemd/system/${name}`, template: `systemd/${name}`, data, mode: 0o644,
+  });
+  const script = (name: string, data: Record<string, unknown>): SystemFile => ({
+    target: 'root', path: `${p.libexec}/${name}`, template: `scripts/${name}`, data, mode: 0o755,
+  });
+  const rootA = partitionOf(plan, 'root-a');
+  const repart = plan.partitions.map((part): SystemFile => ({
+    target: 'root',
+    path: `/usr/lib/repart.d/${String(part.number * 10).padStart(2, '0')}-${part.role}.conf`,
+    template: 'boot/repart.conf',
+    data: {
+      type: part.role === 'esp' ? 'esp' : part.role === 'data' ? 'linux-generic' : 'root',
+      label: part.label,
+      grow: part.role === 'data',
+      sizeBytes: part.sizeBytes,
+    },
+    mode: 0o644,
+  }));
+  return [
+    { target: 'root', path: '/etc/hostname', template: 'console/hostname', data: { hostname: f.hostname }, mode: 0o644 },
+    { target: 'root', path: '/etc/hosts', template: 'console/hosts', data: { hostname: f.hostname }, mode: 0o644 },
+    { target: 'root', path: '/etc/issue', template: 'console/issue', data: { version: f.version, mdnsName: f.mdnsName, portSuffix }, mode: 0o644 },
+    {
+      target: 'root', path: '/etc/fstab', template: 'boot/fstab',
+      data: { espLabel: PARTITION_LABELS.esp, dataLabel: PARTITION_LABELS.data, dataMount: p.data, varTmpfsPercent: 20 },
+      mode: 0o644,
+    },
+    ...repart,
+    { target: 'root', path: '/usr/lib/sysusers.d/stube.conf', template: 'systemd/stube.sysusers', data: {
+      serviceUser: u.service, janusUser: u.janus, janusGroup: u.janusGroup, turnUser: u.turn, dataDir: p.data, ids: { ...f.ids },
+    }, mode: 0o644 },
+    { target: 'root', path: '/usr/lib/tmpfiles.d/stube.conf', template: 'systemd/stube.tmpfiles', data: {
+      dataDir: p.data, janusDir: p.janus, serviceUser: u.service, janusGroup: u.janusGroup,
+    }, mode: 0o644 },
+    unit('stube.service', {
+      user: u.service, group: u.service, janusGroup: u.janusGroup, appDir: p.app, node: p.node, dataDir: p.data,
+      janusDir: p.janus, httpsPort: f.ports.https, environment: serviceEnvironment(f),
+    }),
+    unit('stube-janus-config.service', {
+      user: u.service, janusGroup: u.janusGroup, appDir: p.app, node: p.node, dataDir: p.data, janusDir: p.janus, rtpPorts: f.ports.rtp,
+    }),
+    unit('stube-janus.service', { user: u.janus, group: u.janusGroup, dataDir: p.data, janusDir: p.janus }),
+    unit('stube-tls-selfsigned.service', {
+      user: u.service, group: u.service, dataDir: p.data, tlsDir: p.tls, script: `${p.libexec}/stube-selfsigned-cert`,
+    }),
+    unit('stube-turn.service', {
+      user: u.turn, group: u.turn, dataDir: p.data, runtimeDirectory: p.turnRuntime, configScript: `${p.libexec}/stube-turn-config`,
+    }),
+    unit('stube-healthy.service', { bootTries: config.bootTries, retries: 1000, timeoutSeconds: 600, httpsPort: f.ports.https }),
+    unit('stube-console.service', { script: `${p.libexec}/stube-console-banner` }),
+    script('stube-selfsigned-cert', { tlsDir: p.tls, mdnsName: f.mdnsName, hostname: f.hostname, days: 825 }),
+    script('stube-turn-config', {
+      secretFile: serviceEnvironment(f)['STUBE_TURN_SECRET_FILE'], runtimeDirectory: p.turnRuntime,
+      staticConfig: '/etc/stube/turnserver.conf', serviceUser: u.service, turnGroup: u.turn,
+    }),
+    script('stube-console-banner', { version: f.version, mdnsName: f.mdnsName, portSuffix, waitSeconds: 120 }),
+    { target: 'root', path: '/etc/stube/turnserver.conf', template: 'coturn/turnserver.conf', data: {
+      turnPort: f.ports.turn, realm: f.mdnsName, hostname: f.hostname, relayFirst, relayLast,
+      runtimeDirectory: p.turnRuntime, deniedPeerRanges: ALL_PEERS,
+    }, mode: 0o644 },
+    { target: 'root', path: '/etc/nftables.conf', template: 'nftables/nftables.conf', data: {
+      https: f.ports.https, turn: f.ports.turn, rtpFirst, rtpLast, mdnsName: f.mdnsName,
+    }, mode: 0o755 },
+    { target: 'root', path: '/etc/systemd/network/20-wired.network', template: 'networkd/wired.network', data: { mdnsName: f.mdnsName }, mode: 0o644 },
+    { target: 'root', path: '/etc/systemd/resolved.conf.d/stube.conf', template: 'networkd/resolved.conf', data: {}, mode: 0o644 },
+    {
+      target: 'root', path: '/etc/systemd/system/systemd-networkd-wait-online.service.d/stube.conf',
+      template: 'networkd/wait-online.conf', data: { timeoutSeconds: 30 }, mode: 0o644,
+    },
+    { target: 'root', path: '/etc/systemd/journald.conf.d/stube.conf', template: 'journald/journald.conf', data: { runtimeMaxMiB: 64, maxRetentionDays: 2 }, mode: 0o644 },
+    { target: 'root', path: '/etc/avahi/avahi-daemon.conf', template: 'avahi/avahi-daemon.conf', data: { hostname: f.hostname }, mode: 0o644 },
+    { target: 'root', path: '/etc/avahi/services/stube.service', template: 'avahi/stube.service', data: { serviceName: 'Stube', https: f.ports.https }, mode: 0o644 },
+    { target: 'esp', path: '/loader/loader.conf', template: 'boot/loader.conf', data: { timeoutSeconds: 2, bootTries: config.bootTries }, mode: 0o644 },
+    {
+      target: 'esp', path: `/loader/entries/${bootEntryName('a', config.bootTries)}`, template: 'boot/entry.conf',
+      data: {
+        title: `Stube ${f.version} (slot A)`, sortKey: 'stube', version: f.version,
+        kernel: '/stube/a/vmlinuz', initrd: '/stube/a/initrd.img', rootPartUuid: rootA.partUuid, options: kernelOptions(),
+      },
+      mode: 0o644,
+    },
+  ];
+}
+
+/** Units enabled in the image (systemctl enable in the root slot). */
+export const ENABLED_UNITS: readonly string[] = [
+  'systemd-networkd.service', 'systemd-resolved.service', 'systemd-timesyncd.service', 'nftables.service',
+  'avahi-daemon.service', 'stube.service', 'stube-janus.service', 'stube-turn.service',
+  'stube-tls-selfsigned.service', 'stube-healthy.service', 'stube-console.service',
+];
+
+/** Units masked: Debian's own janus and coturn units (ours replace them), first-boot prompts. */
+export const MASKED_UNITS: readonly string[] = ['janus.service', 'coturn.service', 'systemd-firstboot.service'];

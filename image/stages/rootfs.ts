@@ -1,0 +1,52 @@
+// Stage "rootfs": the root file system's packages, installed by mmdebstrap into a folder. Cached by a
+// hash of everything that goes in (sources, package list, the backport .debs), so a warm build skips it.
+import { mkdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { BuildContext } from '../context.js';
+import { cacheKey } from '../plan/cachekey.js';
+import { rootfsMmdebstrapArgs } from '../plan/mmdebstrap.js';
+import { runLogged } from '../run.js';
+import { commitDir, isComplete, pruneCache, sha256File } from './fsutil.js';
+
+export interface RootfsResult {
+  /** Folder with the installed root file system (read it, copy it; never change it). */
+  readonly root: string;
+  /** dpkg-query output: package, version, architecture, source, source version (tab separated). */
+  readonly packageList: string;
+  readonly cached: boolean;
+}
+
+export async function rootfsStage(ctx: BuildContext, debs: readonly string[]): Promise<RootfsResult> {
+  const dir = join(ctx.paths.cache, 'rootfs');
+  const aptArchive = join(ctx.paths.cache, 'apt-archives');
+  // The key sees the command line with placeholder paths, plus the content of every local .deb.
+  const keyArgs = rootfsMmdebstrapArgs({
+    config: ctx.config,
+    localDebs: debs.map((d) => `/debs/${basename(d)}`),
+    aptArchive: '/apt',
+    target: '/target',
+    packageListOut: '/packages',
+  });
+  const key = cacheKey('rootfs', { args: keyArgs, debs: debs.map(sha256File) });
+  const final = join(dir, key);
+  const result = { root: join(final, 'root'), packageList: join(final, 'packages.tsv') };
+  if (isComplete(final)) {
+    ctx.log(`rootfs: cached (${key})`);
+    return { ...result, cached: true };
+  }
+  const staging = `${final}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'root'), { recursive: true });
+  mkdirSync(aptArchive, { recursive: true });
+  const args = rootfsMmdebstrapArgs({
+    config: ctx.config,
+    localDebs: debs,
+    aptArchive,
+    target: join(staging, 'root'),
+    packageListOut: join(staging, 'packages.tsv'),
+  });
+  await runLogged(ctx, 'rootfs', 'mmdebstrap', args);
+  commitDir(staging, final, { key, debs: debs.map((d) => basename(d)) });
+  pruneCache(dir, 'rootfs-', 2, final);
+  return { ...result, cached: false };
+}
