@@ -1,5 +1,6 @@
 // Builds the running service from Settings: Janus (managed or external), media backend, meetings, HTTP
 // and WebSocket servers. main.ts calls this; integration tests call it too, with their own settings.
+import './server/node-compat.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

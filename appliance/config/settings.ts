@@ -147,7 +147,7 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
       wrapper: (env.STUBE_JANUS_WRAPPER ?? '').split(' ').filter(Boolean),
       eventLoops,
       debugLevel: 3,
-      iceIgnoreList: env.STUBE_ICE_IGNORE ?? 'vmnet,docker,veth-host',
+      iceIgnoreList: env.STUBE_ICE_IGNORE ?? 'vmnet,docker',
       iceEnforceList: env.STUBE_ICE_ENFORCE ?? '',
       natMapping: env.STUBE_NAT_MAPPING ?? '',
     },

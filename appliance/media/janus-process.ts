@@ -1,6 +1,6 @@
-// Runs Janus as a child process in development and tests (in the appliance systemd does this): renders
-// the configuration, starts Janus, restarts it when it dies, and stops it with the service. Janus's
-// output goes to our log as it is; its level is set in the template so that it carries no addresses.
+// Runs Janus as a child process: in development and tests as a child of the service, in the appliance
+// as the child of cli/janus-run.js under its own systemd unit. Renders the configuration, starts Janus,
+// restarts it when it dies (unless told not to), and passes every output line through redactAddresses.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from '../log.js';
 import { writeJanusConfig, type JanusConfigInput } from './janus-config.js';
+import { redactAddresses } from './redact.js';
 
 export interface JanusProcessOptions {
   config: JanusConfigInput;
@@ -16,6 +17,8 @@ export interface JanusProcessOptions {
   wrapper: readonly string[];
   binary?: string;
   log: Logger;
+  /** Restart Janus when it exits (default). Off when systemd supervises us instead. */
+  restart?: boolean;
 }
 
 export type JanusProcessEvents = { started: [pid: number]; exited: [code: number | null, signal: string | null] };
@@ -62,7 +65,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     const log = this.#opts.log;
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
-        if (line.trim()) log.info(line.trim());
+        if (line.trim()) log.info(redactAddresses(line.trim()));
       });
     }
     child.once('spawn', () => {
@@ -73,7 +76,7 @@ export class JanusProcess extends EventEmitter<JanusProcessEvents> {
     child.once('exit', (code, signal) => {
       if (this.#child === child) this.#child = null;
       this.emit('exited', code, signal);
-      if (this.#stopping) return;
+      if (this.#stopping || this.#opts.restart === false) return;
       log.warn('Janus exited; restarting', { code: code ?? undefined, signal: signal ?? undefined, delayMs: this.#restartDelay });
       this.#restartTimer = setTimeout(() => {
         this.#restartTimer = null;
