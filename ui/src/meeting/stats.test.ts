@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { availableIncomingKbps, summariseInbound } from './stats.js';
+
+describe('summariseInbound', () => {
+  it('adds up frames and audio packets per participant and names everyone', () => {
+    const names = new Map([
+      ['a', 'Ada'],
+      ['b', 'Bo'],
+      ['c', 'Cy'],
+    ]);
+    const result = summariseInbound(
+      [
+        { participant: 'a', kind: 'video', entries: [{ type: 'inbound-rtp', kind: 'video', framesDecoded: 40 }, { type: 'codec' }] },
+        { participant: 'a', kind: 'audio', entries: [{ type: 'inbound-rtp', kind: 'audio', packetsReceived: 100 }] },
+        { participant: 'b', kind: 'audio', entries: [{ type: 'inbound-rtp', kind: 'audio', packetsReceived: 7 }] },
+      ],
+      names,
+    );
+    expect(result).toEqual({
+      a: { framesDecoded: 40, audioPacketsReceived: 100, name: 'Ada' },
+      b: { framesDecoded: 0, audioPacketsReceived: 7, name: 'Bo' },
+      c: { framesDecoded: 0, audioPacketsReceived: 0, name: 'Cy' },
+    });
+  });
+});
+
+describe('availableIncomingKbps', () => {
+  it('reads the selected pair through the transport', () => {
+    expect(
+      availableIncomingKbps([
+        { type: 'candidate-pair', id: 'p1', availableIncomingBitrate: 100_000 },
+        { type: 'candidate-pair', id: 'p2', availableIncomingBitrate: 2_500_000 },
+        { type: 'transport', selectedCandidatePairId: 'p2' },
+      ]),
+    ).toBe(2500);
+  });
+
+  it('falls back to a selected or nominated pair, and is undefined when nothing is known', () => {
+    expect(availableIncomingKbps([{ type: 'candidate-pair', selected: true, availableIncomingBitrate: 800_000 }])).toBe(800);
+    expect(availableIncomingKbps([{ type: 'candidate-pair', nominated: true, state: 'succeeded' }])).toBeUndefined();
+    expect(availableIncomingKbps([])).toBeUndefined();
+  });
+});

@@ -1,0 +1,58 @@
+// Reading WebRTC statistics: what arrives from each remote participant, and how much bandwidth the
+// browser thinks it has for receiving. Pure functions over stats entries, so both are unit-tested.
+
+/** The fields we read from RTCStats entries (browsers add many more). */
+export interface StatsEntry {
+  type: string;
+  id?: string;
+  kind?: string;
+  framesDecoded?: number;
+  packetsReceived?: number;
+  bytesReceived?: number;
+  state?: string;
+  nominated?: boolean;
+  selected?: boolean;
+  selectedCandidatePairId?: string;
+  availableIncomingBitrate?: number;
+}
+
+export interface ReceiverStats {
+  participant: string;
+  kind: 'audio' | 'video';
+  entries: Iterable<StatsEntry>;
+}
+
+export interface RemoteParticipantStats {
+  framesDecoded: number;
+  audioPacketsReceived: number;
+  name: string;
+}
+
+/** Sums inbound-rtp counters per participant; every participant in `names` appears, with zeros if need be. */
+export function summariseInbound(
+  receivers: Iterable<ReceiverStats>,
+  names: ReadonlyMap<string, string>,
+): Record<string, RemoteParticipantStats> {
+  const out: Record<string, RemoteParticipantStats> = {};
+  for (const [id, name] of names) out[id] = { framesDecoded: 0, audioPacketsReceived: 0, name };
+  for (const r of receivers) {
+    const row = (out[r.participant] ??= { framesDecoded: 0, audioPacketsReceived: 0, name: names.get(r.participant) ?? '' });
+    for (const e of r.entries) {
+      if (e.type !== 'inbound-rtp') continue;
+      if (r.kind === 'video') row.framesDecoded += e.framesDecoded ?? 0;
+      else row.audioPacketsReceived += e.packetsReceived ?? 0;
+    }
+  }
+  return out;
+}
+
+/** The available incoming bitrate of the selected candidate pair in kbit/s, when the browser reports one. */
+export function availableIncomingKbps(entries: Iterable<StatsEntry>): number | undefined {
+  const all = [...entries];
+  const selectedIds = new Set(all.filter((e) => e.type === 'transport' && e.selectedCandidatePairId).map((e) => e.selectedCandidatePairId));
+  const pair =
+    all.find((e) => e.type === 'candidate-pair' && e.id !== undefined && selectedIds.has(e.id)) ??
+    all.find((e) => e.type === 'candidate-pair' && (e.selected === true || (e.nominated === true && e.state === 'succeeded')));
+  const bps = pair?.availableIncomingBitrate;
+  return typeof bps === 'number' && bps > 0 ? bps / 1000 : undefined;
+}
