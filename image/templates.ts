@@ -7,7 +7,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import ejs from 'ejs';
 import { ImageError } from './errors.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false });
 const compiled = new Map<string, ValidateFunction>();
 
 function validatorFor(schemaFile: string): ValidateFunction {

@@ -8,8 +8,8 @@ export interface ApplianceFacts {
   readonly version: string;
   readonly hostname: string;
   readonly mdnsName: string;
-  readonly users: { readonly service: string; readonly janus: string; readonly janusGroup: string; readonly turn: string };
-  readonly ids: { readonly service: number; readonly janus: number; readonly turn: number };
+  readonly users: { readonly service: string; readonly turn: string };
+  readonly ids: { readonly service: number; readonly turn: number };
   readonly paths: {
     readonly app: string;
     readonly node: string;
@@ -28,8 +28,8 @@ export function applianceFacts(config: ImageConfig, version: string): ApplianceF
     version,
     hostname: config.hostname,
     mdnsName: `${config.hostname}.local`,
-    users: { service: 'stube', janus: 'stube-janus', janusGroup: 'stube-janus', turn: 'stube-turn' },
-    ids: { service: 800, janus: 801, turn: 802 },
+    users: { service: 'stube', turn: 'stube-turn' },
+    ids: { service: 800, turn: 802 },
     paths: {
       app: '/opt/stube/app',
       node: '/opt/stube/node/bin/node',
@@ -125,19 +125,19 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     },
     ...repart,
     { target: 'root', path: '/usr/lib/sysusers.d/stube.conf', template: 'systemd/stube.sysusers', data: {
-      serviceUser: u.service, janusUser: u.janus, janusGroup: u.janusGroup, turnUser: u.turn, dataDir: p.data, ids: { ...f.ids },
+      serviceUser: u.service, turnUser: u.turn, dataDir: p.data, ids: { ...f.ids },
     }, mode: 0o644 },
     { target: 'root', path: '/usr/lib/tmpfiles.d/stube.conf', template: 'systemd/stube.tmpfiles', data: {
-      dataDir: p.data, janusDir: p.janus, serviceUser: u.service, janusGroup: u.janusGroup,
+      dataDir: p.data, janusDir: p.janus, serviceUser: u.service,
     }, mode: 0o644 },
     unit('stube.service', {
-      user: u.service, group: u.service, janusGroup: u.janusGroup, appDir: p.app, node: p.node, dataDir: p.data,
+      user: u.service, group: u.service, appDir: p.app, node: p.node, dataDir: p.data,
       janusDir: p.janus, httpsPort: f.ports.https, environment: serviceEnvironment(f),
     }),
-    unit('stube-janus-config.service', {
-      user: u.service, janusGroup: u.janusGroup, appDir: p.app, node: p.node, dataDir: p.data, janusDir: p.janus, rtpPorts: f.ports.rtp,
+    unit('stube-janus.service', {
+      user: u.service, group: u.service, node: p.node, appDir: p.app, dataDir: p.data, secretsDir: p.secrets,
+      janusDir: p.janus, rtpPorts: f.ports.rtp,
     }),
-    unit('stube-janus.service', { user: u.janus, group: u.janusGroup, dataDir: p.data, janusDir: p.janus }),
     unit('stube-tls-selfsigned.service', {
       user: u.service, group: u.service, dataDir: p.data, tlsDir: p.tls, script: `${p.libexec}/stube-selfsigned-cert`,
     }),
