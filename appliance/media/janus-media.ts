@@ -254,6 +254,9 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
       if (generation === this.#generation && peer.publisher === handle) this.emit('peerFailed', roomKey, peerKey, 'publisher');
     };
     handle.once(Janode.EVENT.HANDLE_ICE_FAILED, failed);
+    handle.once(Janode.EVENT.HANDLE_WEBRTCUP, () => {
+      if (generation === this.#generation && peer.publisher === handle) this.emit('publisherUp', roomKey, peerKey);
+    });
     try {
       const res = await handle.joinConfigurePublisher({
         room: room.janusId,

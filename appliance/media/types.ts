@@ -35,6 +35,8 @@ export type MediaEvents = {
   /** The media server is back and the rooms exist again: participants must publish again. */
   restored: [];
   talking: [room: RoomKey, peer: PeerKey, talking: boolean];
+  /** A publisher's media connection is up: only now can others subscribe to it (Janus refuses before). */
+  publisherUp: [room: RoomKey, peer: PeerKey];
   /** A participant's media connection failed on the server side (ICE failed, hangup). */
   peerFailed: [room: RoomKey, peer: PeerKey, which: 'publisher' | 'subscriber'];
 };

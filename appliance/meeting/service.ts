@@ -43,6 +43,13 @@ export class MeetingService {
       this.#log.info('media server back; asking participants to publish again', { meetings: this.#live.size });
       for (const meeting of this.#live.values()) meeting.mediaRestarted();
     });
+    deps.media.on('publisherUp', (room, peer) => {
+      const meeting = this.#live.get(room);
+      if (!meeting?.member(peer)) return;
+      meeting.update(peer, { publishing: true });
+      // Everyone else now subscribes to this participant too.
+      for (const p of meeting.participants()) if (p.id !== peer) meeting.refreshSubscriptions(p.id);
+    });
     deps.media.on('peerFailed', (room, peer, which) => {
       this.#log.debug('a media connection failed', { which });
       this.#live.get(room)?.member(peer)?.connection.send({ type: 'error', code: 'media-failed', message: `${which} connection failed` });
@@ -224,9 +231,8 @@ export class Session {
         const answer = await this.#service.media.publish(meeting.id, self.id, message.sdp);
         if (this.#self !== self) return;
         this.#conn.send({ type: 'publisherAnswer', sdp: answer });
-        meeting.update(self.id, { publishing: true, audioMuted: message.audioMuted, videoMuted: message.videoMuted });
-        // Everyone else now subscribes to this participant too.
-        for (const p of meeting.participants()) if (p.id !== self.id) meeting.refreshSubscriptions(p.id);
+        // Others subscribe once the media connection is up (the media backend's `publisherUp`).
+        meeting.update(self.id, { publishing: false, audioMuted: message.audioMuted, videoMuted: message.videoMuted });
         return;
       }
       case 'answer': {

@@ -61,7 +61,7 @@ export function createApp(deps: AppDeps): Hono {
     '/api/meetings',
     bodyLimit({ maxSize: 1024, onError: (c) => c.json({ error: 'request body too large' }, 413) }),
     async (c) => {
-      if (!sameOrigin(c.req.header('origin'), c.req.url)) return c.json({ error: 'cross-origin request refused' }, 403);
+      if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
       if (!creations.take()) return c.json({ error: 'too many meetings created; try again in a moment' }, 429);
       const id = await deps.meetings.createMeeting();
       const body: CreateMeetingResponse = { id };
@@ -102,11 +102,16 @@ export function createApp(deps: AppDeps): Hono {
   return app;
 }
 
-/** Browsers always send Origin on WebSocket upgrades and on cross-site POSTs: it must be this service. */
-export function sameOrigin(origin: string | undefined, requestUrl: string): boolean {
+/**
+ * Browsers always send Origin on WebSocket upgrades and on cross-site POSTs: it must name the host the
+ * request was sent to. (The Host header, not c.req.url: the WebSocket helper rebuilds the URL on a
+ * fixed base.)
+ */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
   if (origin === undefined) return true; // not a browser (curl, tests); browsers cannot omit it here
+  if (!host) return false;
   try {
-    return new URL(origin).host === new URL(requestUrl).host;
+    return new URL(origin).host === host.toLowerCase();
   } catch {
     return false;
   }
@@ -114,7 +119,7 @@ export function sameOrigin(origin: string | undefined, requestUrl: string): bool
 
 function checkOrigin(): MiddlewareHandler {
   return async (c, next) => {
-    if (!sameOrigin(c.req.header('origin'), c.req.url)) return c.text('cross-origin WebSocket refused', 403);
+    if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.text('cross-origin WebSocket refused', 403);
     await next();
   };
 }
