@@ -41,7 +41,8 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
   '--disable-domain-reliability',
   '--disable-client-side-phishing-detection',
-  '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication',
+  // WebRtcHideLocalIpsWithMdns: host candidates as plain addresses (the SFU does not resolve .local names).
+  '--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,AutofillServerCommunication,WebRtcHideLocalIpsWithMdns',
   '--metrics-recording-only',
   '--no-pings',
   '--use-fake-device-for-media-stream',
@@ -314,9 +315,13 @@ export async function buttonByText(page: Page, text: string, timeoutMs = 15_000)
   return handle as ElementHandle<Element>;
 }
 
+/**
+ * Clicks the button through the DOM. A mouse click through the protocol would wait for the page to
+ * render, and pages in background tabs (several participants in one browser) do not render.
+ */
 export async function clickButton(page: Page, text: string): Promise<void> {
   const b = await buttonByText(page, text);
-  await b.click();
+  await b.evaluate((el) => (el as HTMLElement).click());
   await b.dispose();
 }
 
@@ -344,7 +349,10 @@ export async function openParticipant(
   const pageErrors = recordPageErrors(page);
   await page.goto(new URL(`/r/${meetingId}`, baseUrl).href, { waitUntil: 'load' });
   const input = await controlByLabel(page, 'Your name');
-  await input.click({ count: 3 });
+  await input.evaluate((el) => {
+    (el as HTMLInputElement).focus();
+    (el as HTMLInputElement).select();
+  });
   await input.type(name);
   await input.dispose();
   await clickButton(page, 'Join');
@@ -368,8 +376,18 @@ export async function startMeeting(page: Page, baseUrl: string): Promise<string>
 
 // ---- reading the client's state ----
 
+/** One simulcast layer the page sends. */
+export interface PublishedLayer {
+  rid: string;
+  width: number;
+  height: number;
+  framesEncoded: number;
+  qualityLimitationReason: string;
+}
+
 interface StubeHook {
   getRemoteStats(): Promise<Record<string, RemoteStats>>;
+  getPublishStats(): Promise<PublishedLayer[]>;
   participants(): { id: string; name: string }[];
   selfId(): string | null;
   state(): string;
@@ -392,6 +410,14 @@ export async function remoteStats(page: Page): Promise<Record<string, RemoteStat
   return page.evaluate(async () => {
     const hook = (window as unknown as { stube?: StubeHook }).stube;
     return hook ? hook.getRemoteStats() : {};
+  });
+}
+
+/** The simulcast layers the page is sending (rid, resolution, frames encoded). */
+export async function publishStats(page: Page): Promise<PublishedLayer[]> {
+  return page.evaluate(async () => {
+    const hook = (window as unknown as { stube?: StubeHook }).stube;
+    return hook ? hook.getPublishStats() : [];
   });
 }
 

@@ -1,10 +1,12 @@
 // `window.stube`: a small, stable surface for the browser tests (and for curious people in the console).
 // It reads the room model; it never changes anything.
 import type { Room } from '../meeting/Room.js';
-import type { RemoteParticipantStats } from '../meeting/stats.js';
+import type { PublishedLayerStats, RemoteParticipantStats } from '../meeting/stats.js';
 
 export interface StubeTestHook {
   getRemoteStats(): Promise<Record<string, RemoteParticipantStats>>;
+  /** The simulcast layers this page sends (rid, size, frames encoded). */
+  getPublishStats(): Promise<PublishedLayerStats[]>;
   participants(): { id: string; name: string }[];
   selfId(): string | null;
   state(): string;
@@ -26,6 +28,7 @@ export function setHookPageState(state: string): void {
 export function installTestHook(win: Window): void {
   const hook: StubeTestHook = {
     getRemoteStats: async () => (currentRoom ? currentRoom.remoteStats() : {}),
+    getPublishStats: async () => (currentRoom ? currentRoom.publishedVideoStats() : []),
     participants: () => currentRoom?.participants().map((p) => ({ id: p.info.id, name: p.info.name })) ?? [],
     selfId: () => currentRoom?.self?.id ?? null,
     state: () => currentRoom?.state ?? pageState,

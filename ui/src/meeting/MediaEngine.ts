@@ -5,7 +5,15 @@
 // end-to-end encryption will insert its transform.
 import { Emitter } from './Emitter.js';
 import { preferCodec, SIMULCAST_ENCODINGS } from './simulcast.js';
-import { availableIncomingKbps, summariseInbound, type ReceiverStats, type RemoteParticipantStats, type StatsEntry } from './stats.js';
+import {
+  availableIncomingKbps,
+  summariseInbound,
+  summariseOutboundVideo,
+  type PublishedLayerStats,
+  type ReceiverStats,
+  type RemoteParticipantStats,
+  type StatsEntry,
+} from './stats.js';
 import type { ClientMessage, IceCandidateInit, ParticipantId, SubscriberStream } from './protocolImports.js';
 
 /** The hook for per-frame processing of everything we send and receive (E2EE later). */
@@ -195,6 +203,14 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
       );
     }
     return summariseInbound(receivers, names);
+  }
+
+  /** The simulcast layers we are sending right now. */
+  async publishedVideoStats(): Promise<PublishedLayerStats[]> {
+    const sender = this.#videoSender;
+    if (!sender) return [];
+    const report = await sender.getStats();
+    return summariseOutboundVideo(report.values() as Iterable<StatsEntry>);
   }
 
   /** The browser's estimate of the bandwidth available for receiving, in kbit/s, where it has one. */

@@ -6,7 +6,7 @@ import { LocalMedia } from './LocalMedia.js';
 import { MediaEngine, type RemoteTracks, type TrackPipeline } from './MediaEngine.js';
 import { backoffPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
 import { SignalClient, type SignalClosed, type SocketLike } from './SignalClient.js';
-import type { RemoteParticipantStats } from './stats.js';
+import type { PublishedLayerStats, RemoteParticipantStats } from './stats.js';
 import { ViewReporter } from './ViewReporter.js';
 import {
   CloseCode,
@@ -220,6 +220,10 @@ export class Room extends Emitter<RoomEvents> {
   async remoteStats(): Promise<Record<ParticipantId, RemoteParticipantStats>> {
     const names = new Map([...this.#remote.values()].map((p) => [p.id, p.name] as const));
     return this.#engine ? this.#engine.remoteStats(names) : {};
+  }
+
+  async publishedVideoStats(): Promise<PublishedLayerStats[]> {
+    return this.#engine ? this.#engine.publishedVideoStats() : [];
   }
 
   // ---- internals ----

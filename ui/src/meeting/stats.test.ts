@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { availableIncomingKbps, summariseInbound } from './stats.js';
+import { availableIncomingKbps, summariseInbound, summariseOutboundVideo } from './stats.js';
 
 describe('summariseInbound', () => {
   it('adds up frames and audio packets per participant and names everyone', () => {
@@ -39,5 +39,20 @@ describe('availableIncomingKbps', () => {
     expect(availableIncomingKbps([{ type: 'candidate-pair', selected: true, availableIncomingBitrate: 800_000 }])).toBe(800);
     expect(availableIncomingKbps([{ type: 'candidate-pair', nominated: true, state: 'succeeded' }])).toBeUndefined();
     expect(availableIncomingKbps([])).toBeUndefined();
+  });
+});
+
+describe('summariseOutboundVideo', () => {
+  it('lists the video layers by rid and ignores audio', () => {
+    expect(
+      summariseOutboundVideo([
+        { type: 'outbound-rtp', kind: 'audio' },
+        { type: 'outbound-rtp', kind: 'video', rid: 'm', frameWidth: 640, frameHeight: 360, framesEncoded: 10 },
+        { type: 'outbound-rtp', kind: 'video', rid: 'h', frameWidth: 1280, frameHeight: 720, framesEncoded: 9, qualityLimitationReason: 'cpu' },
+      ]),
+    ).toEqual([
+      { rid: 'h', width: 1280, height: 720, framesEncoded: 9, qualityLimitationReason: 'cpu' },
+      { rid: 'm', width: 640, height: 360, framesEncoded: 10, qualityLimitationReason: 'unknown' },
+    ]);
   });
 });

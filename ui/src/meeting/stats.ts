@@ -14,6 +14,36 @@ export interface StatsEntry {
   selected?: boolean;
   selectedCandidatePairId?: string;
   availableIncomingBitrate?: number;
+  rid?: string;
+  frameWidth?: number;
+  frameHeight?: number;
+  framesEncoded?: number;
+  qualityLimitationReason?: string;
+}
+
+/** One simulcast layer we send, as the browser reports it. */
+export interface PublishedLayerStats {
+  rid: string;
+  width: number;
+  height: number;
+  framesEncoded: number;
+  qualityLimitationReason: string;
+}
+
+/** The video layers of the publisher's outbound-rtp stats, sorted by rid. */
+export function summariseOutboundVideo(entries: Iterable<StatsEntry>): PublishedLayerStats[] {
+  const out: PublishedLayerStats[] = [];
+  for (const e of entries) {
+    if (e.type !== 'outbound-rtp' || e.kind !== 'video') continue;
+    out.push({
+      rid: e.rid ?? '',
+      width: e.frameWidth ?? 0,
+      height: e.frameHeight ?? 0,
+      framesEncoded: e.framesEncoded ?? 0,
+      qualityLimitationReason: e.qualityLimitationReason ?? 'unknown',
+    });
+  }
+  return out.sort((a, b) => (a.rid < b.rid ? -1 : a.rid > b.rid ? 1 : 0));
 }
 
 export interface ReceiverStats {
