@@ -71,3 +71,35 @@ describe('partition plan', () => {
     expect(fatVolumeId(esp.partUuid)).toMatch(/^[0-9A-F]{8}$/);
   });
 });
+
+describe('GPT reader', () => {
+  it('reads back what sgdisk wrote, when sgdisk is there', { timeout: 30_000 }, async () => {
+    const { which } = await import('../../image/preflight.js');
+    if (!which('sgdisk')) return;
+    const { closeSync, mkdtempSync, openSync, readSync, rmSync, truncateSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { execFileSync } = await import('node:child_process');
+    const { parseGpt } = await import('../../image/plan/gpt.js');
+    const small = planPartitions({ espMiB: 64, rootMiB: 512, dataMiB: 64 }, 'gpt-test');
+    const dir = mkdtempSync(join(tmpdir(), 'stube-gpt-'));
+    try {
+      const file = join(dir, 'disk.img');
+      writeFileSync(file, '');
+      truncateSync(file, small.diskBytes);
+      execFileSync('sgdisk', sgdiskArgs(small, file), { stdio: 'ignore' });
+      const head = Buffer.alloc(34 * 512);
+      const fd = openSync(file, 'r');
+      readSync(fd, head, 0, head.length, 0);
+      closeSync(fd);
+      const gpt = parseGpt(head);
+      expect(gpt.diskGuid).toBe(small.diskGuid);
+      expect(gpt.entries.map((e) => [e.name, e.typeGuid, e.partUuid, e.firstLba, e.lastLba])).toEqual(
+        small.partitions.map((p) => [p.label, p.typeGuid, p.partUuid, p.firstLba, p.lastLba]),
+      );
+      expect(gpt.entries[3]?.attributes).toBe(1n << BigInt(GPT_FLAG_GROWFS));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,47 @@
+// The qemu command line for trying or testing the image: UEFI (OVMF), virtio disk and network with the
+// box's HTTPS port forwarded to the host's loopback, KVM when it works and software emulation otherwise.
+export interface QemuInput {
+  readonly disk: string;
+  readonly ovmfCode: string;
+  /** A writable copy of OVMF's variable store, one per VM. */
+  readonly ovmfVars: string;
+  /** kvm: KVM with software emulation as fallback; tcg: software emulation only. */
+  readonly accel: 'kvm' | 'tcg';
+  readonly hostPort: number;
+  readonly guestPort: number;
+  /** Serial console: a file to log to, or "stdio" for an interactive terminal. */
+  readonly serial: { readonly file: string } | 'stdio';
+  readonly memoryMiB: number;
+  readonly cpus: number;
+}
+
+export function qemuArgs(input: QemuInput): string[] {
+  const accel = input.accel === 'kvm' ? ['-accel', 'kvm', '-accel', 'tcg'] : ['-accel', 'tcg,thread=multi'];
+  return [
+    '-name', 'stube',
+    '-machine', 'q35',
+    ...accel,
+    '-cpu', 'max',
+    '-smp', String(input.cpus),
+    '-m', String(input.memoryMiB),
+    '-nodefaults',
+    '-display', 'none',
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${input.ovmfCode}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${input.ovmfVars}`,
+    '-drive', `if=none,id=disk0,format=raw,file=${input.disk}`,
+    '-device', 'virtio-blk-pci,drive=disk0,bootindex=1',
+    '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${input.hostPort}-:${input.guestPort}`,
+    '-device', 'virtio-net-pci,netdev=net0',
+    '-device', 'virtio-rng-pci',
+    ...(input.serial === 'stdio' ? ['-serial', 'mon:stdio'] : ['-serial', `file:${input.serial.file}`, '-monitor', 'none']),
+  ];
+}
+
+/** KVM is worth trying when /dev/kvm opens for reading and writing; otherwise software emulation. */
+export function chooseAccel(kvmUsable: boolean, override: string | undefined): 'kvm' | 'tcg' {
+  if (override === 'kvm' || override === 'tcg') return override;
+  return kvmUsable ? 'kvm' : 'tcg';
+}
+
+export const OVMF_CODE_CANDIDATES = ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_CODE.fd'];
+export const OVMF_VARS_CANDIDATES = ['/usr/share/OVMF/OVMF_VARS_4M.fd', '/usr/share/OVMF/OVMF_VARS.fd'];
