@@ -58,6 +58,9 @@ export async function configureStage(ctx: BuildContext, rootfs: RootfsResult, ap
   writeFileSync(join(root, 'etc/default/locale'), `LANG=${ctx.config.locale}\n`);
   writeFileSync(join(root, 'usr/lib/stube/version'), `${ctx.version}\n`);
   mkdirSync(join(root, 'efi'), { recursive: true, mode: 0o700 });
+  // /etc is read-only on the box: mark it as up to date with /usr, or ldconfig.service and
+  // systemd-update-done.service would try to write it on every boot (ConditionNeedsUpdate=/etc).
+  writeFileSync(join(root, 'etc/.updated'), `# Written by the Stube image pipeline.\nTIMESTAMP_NSEC=${ctx.config.sourceDateEpoch}000000000\n`);
 
   await runLogged(ctx, 'configure', 'chroot', [root, 'systemd-sysusers']);
   await runLogged(ctx, 'configure', 'chroot', [root, 'systemctl', 'enable', ...ENABLED_UNITS]);
