@@ -42,10 +42,10 @@ function MeetingVisit({ meetingId, rejoin }: { meetingId: string; rejoin: () => 
     case 'ended':
       return (
         <main class="ended">
-          <h1>{room.state === 'left' ? 'You left the meeting' : room.state === 'kicked' ? 'You were removed' : 'The meeting ended for you'}</h1>
-          {room.endReason && <p>{room.endReason}</p>}
+          <h1>{room.endReason?.title ?? 'You left the meeting'}</h1>
+          {room.endReason && <p>{room.endReason.text}</p>}
           <div class="row">
-            {room.state !== 'kicked' && (
+            {(room.endReason?.canRejoin ?? true) && (
               <button type="button" class="primary" onClick={rejoin}>
                 Join again
               </button>

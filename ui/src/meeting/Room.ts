@@ -50,13 +50,35 @@ export interface RoomOptions {
   pipeline?: TrackPipeline;
 }
 
-const END_REASONS: Record<number, string> = {
-  [CloseCode.kicked]: 'A moderator removed you from the meeting.',
-  [CloseCode.meetingNotFound]: 'This meeting does not exist (any more). Check the link, or start a new meeting.',
-  [CloseCode.meetingFull]: 'This meeting is full.',
-  [CloseCode.protocolVersion]: 'This page is out of date. Reload it to join.',
-  [CloseCode.replaced]: 'You joined this meeting from another tab or device.',
-  [CloseCode.abuse]: 'The connection was closed because this page sent too many bad messages.',
+/** What to tell someone whose meeting ended for a reason other than leaving. */
+export interface EndReason {
+  title: string;
+  text: string;
+  /** Whether offering "Join again" makes sense. */
+  canRejoin: boolean;
+}
+
+const END_REASONS: Record<number, EndReason> = {
+  [CloseCode.kicked]: { title: 'You were removed', text: 'A moderator removed you from the meeting.', canRejoin: false },
+  [CloseCode.meetingNotFound]: {
+    title: 'Meeting not found',
+    text: 'This meeting does not exist (any more). Check the link, or start a new meeting.',
+    canRejoin: false,
+  },
+  [CloseCode.meetingFull]: { title: 'The meeting is full', text: 'Try again when someone has left.', canRejoin: true },
+  [CloseCode.protocolVersion]: { title: 'This page is out of date', text: 'Reload the page to join.', canRejoin: false },
+  [CloseCode.replaced]: { title: 'Joined elsewhere', text: 'You joined this meeting from another tab or device.', canRejoin: true },
+  [CloseCode.abuse]: {
+    title: 'Disconnected',
+    text: 'The connection was closed because this page sent too many bad messages.',
+    canRejoin: true,
+  },
+};
+
+const CONNECTION_LOST: EndReason = {
+  title: 'Connection lost',
+  text: 'The connection to the meeting was lost and could not be restored.',
+  canRejoin: true,
 };
 
 const BANDWIDTH_POLL_MS = 3_000;
@@ -66,7 +88,7 @@ export class Room extends Emitter<RoomEvents> {
   readonly meetingId: string;
   readonly local: LocalMedia;
   #state: RoomState = 'prejoin';
-  #endReason: string | null = null;
+  #endReason: EndReason | null = null;
   #self: Participant | null = null;
   readonly #remote = new Map<ParticipantId, Participant>();
   readonly #talking = new Set<ParticipantId>();
@@ -102,8 +124,8 @@ export class Room extends Emitter<RoomEvents> {
     return this.#state;
   }
 
-  /** Why the meeting ended for us, in words (state 'kicked' or 'ended'). */
-  get endReason(): string | null {
+  /** Why the meeting ended for us (state 'kicked' or 'ended'). */
+  get endReason(): EndReason | null {
     return this.#endReason;
   }
 
@@ -346,10 +368,10 @@ export class Room extends Emitter<RoomEvents> {
   #onClosed(c: SignalClosed): void {
     if (c.byUs) this.#finish('left', null);
     else if (c.code === CloseCode.kicked) this.#finish('kicked', END_REASONS[c.code] ?? null);
-    else this.#finish('ended', END_REASONS[c.code] ?? 'The connection to the meeting was lost.');
+    else this.#finish('ended', END_REASONS[c.code] ?? CONNECTION_LOST);
   }
 
-  #finish(state: 'left' | 'kicked' | 'ended', reason: string | null): void {
+  #finish(state: 'left' | 'kicked' | 'ended', reason: EndReason | null): void {
     this.#endReason = reason;
     clearInterval(this.#bandwidthTimer);
     clearTimeout(this.#publishRetryTimer);
