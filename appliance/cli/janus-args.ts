@@ -1,8 +1,7 @@
 // Command-line options shared by janus-config (render only) and janus-run (render, then run Janus).
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePortRange } from '../config/settings.js';
+import { defaultEventLoops, parsePortRange } from '../config/settings.js';
 import { loadOrCreateSecrets, type JanusConfigInput } from '../media/janus-config.js';
 
 export async function janusConfigFromArgs(argv: string[], usage: string): Promise<JanusConfigInput> {
@@ -12,7 +11,7 @@ export async function janusConfigFromArgs(argv: string[], usage: string): Promis
       data: { type: 'string' },
       out: { type: 'string' },
       'rtp-ports': { type: 'string', default: '20000-20199' },
-      'event-loops': { type: 'string', default: String(availableParallelism()) },
+      'event-loops': { type: 'string', default: String(defaultEventLoops()) },
       'ice-ignore': { type: 'string', default: 'vmnet,docker' },
       'ice-enforce': { type: 'string', default: '' },
       'nat-mapping': { type: 'string', default: '' },

@@ -49,6 +49,11 @@ const HELP = `Usage: stube [options]
 Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
   STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING`;
 
+/** One Janus event loop per core, up to Janus's sensible maximum. */
+export function defaultEventLoops(): number {
+  return Math.min(availableParallelism(), 64);
+}
+
 export function parseListen(value: string, what: string): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
   const host = m?.[1] ?? m?.[2];
@@ -131,7 +136,7 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
   if (join(janusDir, 'api.sock').length > 107) {
     throw new SettingsError(`--janus-dir: "${janusDir}" is too long for a unix socket path; choose a shorter folder`);
   }
-  const eventLoops = Number(env.STUBE_EVENT_LOOPS ?? availableParallelism());
+  const eventLoops = Number(env.STUBE_EVENT_LOOPS ?? defaultEventLoops());
   if (!Number.isInteger(eventLoops) || eventLoops < 1 || eventLoops > 64) throw new SettingsError('STUBE_EVENT_LOOPS: expected 1-64');
   const logLevel = env.STUBE_LOG_LEVEL ?? 'info';
   if (logLevel !== 'info' && logLevel !== 'debug') throw new SettingsError('STUBE_LOG_LEVEL: expected info or debug');

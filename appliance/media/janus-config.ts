@@ -106,7 +106,13 @@ export function defaultTemplateDir(): string {
 export async function loadOrCreateSecrets(dataDir: string): Promise<JanusSecrets> {
   const file = join(dataDir, 'secrets', 'janus.json');
   if (existsSync(file)) {
-    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      // Not the parser's message: it would quote part of the file, i.e. of a secret.
+      throw new JanusConfigError(`${file} is damaged: not valid JSON`);
+    }
     if (!validateSecrets(parsed)) throw new JanusConfigError(`${file} is damaged: ${ajv.errorsText(validateSecrets.errors)}`);
     return parsed;
   }

@@ -308,21 +308,24 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
         });
         result = await handle.joinSubscriber({ room: room.janusId, streams: add.map((feed) => ({ feed })), autoupdate: false, use_msid: false });
       } else {
-        result = (await peer.subscriber.update({
-          subscribe: add.map((feed) => ({ feed })),
-          unsubscribe: removeMids.map((mid) => ({ sub_mid: mid })),
-        })) as typeof result;
+        // Janus refuses an empty list ("Empty unsubscription list"): send only the non-empty ones.
+        const change: { subscribe?: Record<string, unknown>[]; unsubscribe?: Record<string, unknown>[] } = {};
+        if (add.length > 0) change.subscribe = add.map((feed) => ({ feed }));
+        if (removeMids.length > 0) change.unsubscribe = removeMids.map((mid) => ({ sub_mid: mid }));
+        result = (await peer.subscriber.update(change)) as typeof result;
       }
     } catch (err) {
       throw toMediaError(err, 'the media server refused the subscription');
     }
     if (!result.jsep || result.jsep.type !== 'offer') {
       // Janus answers an update that changes nothing visible without a new offer.
+      this.#log.debug('subscription changed without an offer', { keys: Object.keys(result).join(','), added: add.length });
       if (result.streams) peer.streams = result.streams;
       return null;
     }
     peer.streams = result.streams ?? [];
     peer.substreams.clear();
+    this.#log.debug('subscriber offer', { streams: peer.streams.length, added: add.length, removed: removeMids.length, ...sdpShape(result.jsep.sdp) });
     peer.answeredPromise = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.#log.debug('no subscriber answer in time; going on');
@@ -352,6 +355,7 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
     const peer = this.#peers.get(peerKey);
     if (!peer?.subscriber || !peer.answered) throw new MediaError('no subscriber offer is waiting for an answer', 'bad-state');
     const answered = peer.answered;
+    this.#log.debug('subscriber answer', sdpShape(answerSdp));
     try {
       await peer.subscriber.start({ jsep: { type: 'answer', sdp: answerSdp } });
     } catch (err) {
@@ -444,6 +448,17 @@ function toMediaError(err: unknown, message: string): MediaError {
   // 426 no such room, 428 no such feed: the thing the request named is gone.
   if (code === 426 || code === 428) return new MediaError(message, 'not-found', { cause: err });
   return new MediaError(message, 'rejected', { cause: err });
+}
+
+/** Counts of m-lines by direction: enough to debug a negotiation without logging SDP (it has addresses). */
+function sdpShape(sdp: string): Record<string, number> {
+  const shape: Record<string, number> = { mlines: 0 };
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) shape.mlines = (shape.mlines ?? 0) + 1;
+    const dir = /^a=(sendrecv|sendonly|recvonly|inactive)$/.exec(line)?.[1];
+    if (dir) shape[dir] = (shape[dir] ?? 0) + 1;
+  }
+  return shape;
 }
 
 function delay(ms: number): Promise<void> {

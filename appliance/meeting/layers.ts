@@ -12,6 +12,7 @@ export const LAYER_KBPS: Record<Substream, number> = { 0: 150, 1: 500, 2: 1500 }
 
 /** The smallest layer that covers a tile of this size in device pixels (a little upscaling is fine). */
 export function layerForTile(width: number, height: number): Substream {
+  if (width <= 0 || height <= 0) return 0; // not visible
   const h = Math.max(height, (width * 9) / 16);
   if (h > LAYER_HEIGHT[1] * 1.25) return 2;
   if (h > LAYER_HEIGHT[0] * 1.25) return 1;

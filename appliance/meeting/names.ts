@@ -7,8 +7,10 @@ import { LIMITS } from './protocol.js';
 export function normaliseName(raw: string): string | null {
   const name = raw
     .normalize('NFC')
-    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, '')
     .replace(/\s+/gu, ' ')
+    // Zero-width (non-)joiners stay: emoji sequences and several scripts need them.
+    .replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (ch) => (ch === '\u200c' || ch === '\u200d' ? ch : ''))
+    .replace(/ {2,}/g, ' ')
     .trim();
   if (name.length === 0 || [...name].length > LIMITS.maxNameChars) return null;
   return name;

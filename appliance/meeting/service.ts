@@ -217,6 +217,8 @@ export class Session {
 
   #joined(): { meeting: Meeting; self: Participant } {
     if (!this.#meeting || !this.#self) throw new ClientError('bad-state', 'send hello first');
+    // Removed by a moderator: the socket may deliver a few more frames while it closes; none count.
+    if (!this.#meeting.member(this.#self.id)) throw new ClientError('not-allowed', 'you are no longer in this meeting');
     return { meeting: this.#meeting, self: this.#self };
   }
 
@@ -252,7 +254,7 @@ export class Session {
       }
       case 'view': {
         const { meeting, self } = this.#joined();
-        await meeting.applyView(self.id, message.tiles, message.bandwidthKbps);
+        await meeting.applyView(self.id, message.tiles, message.bandwidthKbps ?? undefined);
         return;
       }
       case 'kick': {

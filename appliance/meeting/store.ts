@@ -78,12 +78,15 @@ export class MeetingStore {
   /** Writes are serialised and atomic (temporary file, then rename), so a crash never leaves half a file. */
   #save(): Promise<void> {
     const body: StoreFile = { version: 1, meetings: [...this.#meetings.values()] };
-    this.#writing = this.#writing.then(async () => {
+    const write = async (): Promise<void> => {
       await mkdir(dirname(this.#file), { recursive: true });
       const tmp = `${this.#file}.${process.pid}.tmp`;
       await writeFile(tmp, JSON.stringify(body), { mode: 0o600 });
       await rename(tmp, this.#file);
-    });
-    return this.#writing;
+    };
+    // The previous write's failure was reported to its caller; this write runs either way.
+    const next = this.#writing.then(write, write);
+    this.#writing = next;
+    return next;
   }
 }

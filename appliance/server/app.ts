@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import type { UpgradeWebSocket, WSEvents } from 'hono/ws';
 import type { WebSocket } from 'ws';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Logger } from '../log.js';
@@ -90,7 +90,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/assets/*', async (c) => {
     const rel = normalize(new URL(c.req.url).pathname).replace(/^\/+/, '');
     const file = join(deps.uiDir, rel);
-    if (!file.startsWith(join(deps.uiDir, 'assets') + sep) || !existsSync(file)) return c.text('Not found', 404);
+    if (!file.startsWith(join(deps.uiDir, 'assets') + sep) || !statSync(file, { throwIfNoEntry: false })?.isFile()) return c.text('Not found', 404);
     const body = await readFile(file);
     c.header('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
     // Vite puts a content hash in every asset name.
