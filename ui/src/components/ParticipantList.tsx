@@ -7,7 +7,14 @@ export function ParticipantList({ room, participants, onClose }: {
   onClose: () => void;
 }) {
   return (
-    <aside class="people" id="participant-list" aria-labelledby="people-title">
+    <aside
+      class="people"
+      id="participant-list"
+      aria-labelledby="people-title"
+      onKeyDown={(ev) => {
+        if (ev.key === 'Escape') onClose();
+      }}
+    >
       <div class="people-head">
         <h2 id="people-title">Participants ({participants.length})</h2>
         <button type="button" class="plain" onClick={onClose} aria-label="Close the participant list">

@@ -117,6 +117,16 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
     if (this.#closed) return;
     this.#teardown();
     const gen = this.#generation;
+    try {
+      await this.#publish(gen);
+    } catch (err) {
+      if (gen !== this.#generation) return;
+      console.error('starting the publisher failed', err);
+      this.emit('problem', `Could not start sending your camera and microphone: ${describe(err)}`);
+    }
+  }
+
+  async #publish(gen: number): Promise<void> {
     const pc = this.#createPc('publisher');
     this.#publisher = pc;
     const trickle = new Trickler((candidate) => this.#opts.send({ type: 'trickle', target: 'publisher', candidate }));
@@ -137,19 +147,13 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
     this.#pipeline.attachSender(audio.sender, 'audio');
     this.#pipeline.attachSender(video.sender, 'video');
 
-    try {
-      const offer = await pc.createOffer();
-      if (gen !== this.#generation) return;
-      await pc.setLocalDescription(offer);
-      if (gen !== this.#generation) return;
-      const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
-      this.#opts.send({ type: 'publish', sdp, audioMuted: local.audioMuted, videoMuted: local.videoMuted });
-      trickle.ready();
-    } catch (err) {
-      if (gen !== this.#generation) return;
-      console.error('creating the publisher offer failed', err);
-      this.emit('problem', `Could not start sending your camera and microphone: ${describe(err)}`);
-    }
+    const offer = await pc.createOffer();
+    if (gen !== this.#generation) return;
+    await pc.setLocalDescription(offer);
+    if (gen !== this.#generation) return;
+    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
+    this.#opts.send({ type: 'publish', sdp, audioMuted: local.audioMuted, videoMuted: local.videoMuted });
+    trickle.ready();
   }
 
   async handlePublisherAnswer(sdp: string): Promise<void> {
