@@ -156,7 +156,7 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
   }
 
   async #reconnectLoop(): Promise<void> {
-    let wait = 200;
+    let wait = 100;
     while (!this.#closed) {
       try {
         await this.#connect();
@@ -166,7 +166,7 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
       } catch (err) {
         this.#log.debug('Janus not reachable yet', { err: describeError(err) });
         await delay(wait);
-        wait = Math.min(wait * 2, 2000);
+        wait = Math.min(wait * 2, 500);
       }
     }
   }

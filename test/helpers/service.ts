@@ -34,7 +34,7 @@ export async function startTestService(opts: { logLevel?: LogLevel; echo?: boole
     level: opts.logLevel ?? 'info',
     write: (line) => {
       logLines.push(line);
-      if (opts.echo || process.env.STUBE_TEST_ECHO) process.stderr.write(line + '\n');
+      if (opts.echo || process.env.STUBE_TEST_ECHO) process.stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`);
     },
   });
   let service: RunningService;

@@ -10,6 +10,7 @@ import {
   launchFirefox,
   openParticipant,
   participantsOf,
+  remoteStats,
   selfId,
   startMeeting,
   tileNames,
@@ -40,6 +41,16 @@ function othersOf(p: { id: string }): string[] {
   return people.filter((q) => q.id !== p.id).map((q) => q.id);
 }
 
+/** waitForMediaFrom, with what the page did receive in the error when it times out. */
+async function expectMediaFrom(p: Participant & { id: string }, timeoutMs: number): Promise<void> {
+  try {
+    await waitForMediaFrom(p.page, othersOf(p), { timeoutMs });
+  } catch (err) {
+    const stats = await remoteStats(p.page).catch(() => ({}));
+    throw new Error(`${p.name}: ${String(err)}; received: ${JSON.stringify(stats)}; page errors: ${p.pageErrors.errors().join(' | ')}`);
+  }
+}
+
 describe('a meeting of four in Chromium and Firefox', () => {
   it('"Start a meeting" creates a meeting with an unguessable ID', async () => {
     const page = await chromium.browser.newPage();
@@ -62,7 +73,7 @@ describe('a meeting of four in Chromium and Firefox', () => {
       people.push({ ...p, id: id! });
     }
     for (const p of people) {
-      await waitForMediaFrom(p.page, othersOf(p), { timeoutMs: 60_000 });
+      await expectMediaFrom(p, 60_000);
       const names = await waitUntil(`${p.name} shows all names`, async () => {
         const shown = await tileNames(p.page);
         return people.every((q) => q.id === p.id || (shown[q.id] ?? '').includes(q.name)) ? shown : undefined;
@@ -80,7 +91,7 @@ describe('a meeting of four in Chromium and Firefox', () => {
     await waitUntil('Janus restarted', () => service.janus?.pid !== null && service.janus?.pid !== pid, { timeoutMs: 10_000 });
     for (const p of people) {
       const left = Math.max(1000, 10_000 - (Date.now() - killedAt));
-      await waitForMediaFrom(p.page, othersOf(p), { timeoutMs: left });
+      await expectMediaFrom(p, left);
     }
     for (const p of people) expect(p.page.url()).toContain(`/r/${meetingId}`);
   });
@@ -99,7 +110,7 @@ describe('a meeting of four in Chromium and Firefox', () => {
       }, { timeoutMs: 5_000 });
     }
     // Those who stay keep receiving each other.
-    for (const p of people) await waitForMediaFrom(p.page, othersOf(p), { timeoutMs: 20_000 });
+    for (const p of people) await expectMediaFrom(p, 20_000);
     people.push(leaver); // for the privacy checks below
   });
 

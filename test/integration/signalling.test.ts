@@ -124,27 +124,30 @@ describe('signalling', () => {
   });
 
   it('only a moderator may remove someone, and the removed one is closed with 4003', async () => {
-    const mod = new Client(service.url);
-    await mod.hello('Mo');
-    const p = new Client(service.url);
-    const wp = await p.hello('Pat');
-    const q = new Client(service.url);
-    const wq = await q.hello('Quinn');
-    // Pat is not a moderator (Mo came first in this now-empty meeting? not necessarily): find one that is.
-    const moderator = [mod, p, q].find((c) => c.received.some((m) => m.type === 'welcome' && m.you.role === 'moderator'));
-    const nonModerator = [p, q].find((c) => c !== moderator)!;
-    nonModerator.send({ type: 'kick', participant: wq.you.id === (nonModerator === q ? wq.you.id : '') ? wp.you.id : wq.you.id });
-    await waitFor('not-allowed', () => nonModerator.errors().some((e) => e.code === 'not-allowed'));
-    if (moderator) {
-      const target = moderator === q ? wp : wq;
-      const targetClient = moderator === q ? p : q;
-      moderator.send({ type: 'kick', participant: target.you.id });
-      await waitFor('kicked close', () => targetClient.closeCode);
-      expect(targetClient.closeCode).toBe(CloseCode.kicked);
-    }
+    // A fresh meeting, so that the first to join is its moderator.
+    const res = await fetch(`${service.url}/api/meetings`, { method: 'POST' });
+    const fresh = ((await res.json()) as { id: string }).id;
+    const join = async (name: string): Promise<[Client, Extract<ServerMessage, { type: 'welcome' }>]> => {
+      const c = new Client(service.url);
+      await c.opened;
+      c.send({ type: 'hello', protocol: PROTOCOL_VERSION, meeting: fresh, name });
+      return [c, await waitFor('welcome', () => c.received.find((m): m is Extract<ServerMessage, { type: 'welcome' }> => m.type === 'welcome'))];
+    };
+    const [mod, wm] = await join('Mo');
+    const [pat, wp] = await join('Pat');
+    const [quinn, wq] = await join('Quinn');
+    expect([wm.you.role, wp.you.role, wq.you.role]).toEqual(['moderator', 'participant', 'participant']);
+    pat.send({ type: 'kick', participant: wq.you.id });
+    await waitFor('not-allowed', () => pat.errors().some((e) => e.code === 'not-allowed'));
+    expect(quinn.closeCode).toBeNull();
+    mod.send({ type: 'kick', participant: wq.you.id });
+    await waitFor('kicked close', () => quinn.closeCode);
+    expect(quinn.closeCode).toBe(CloseCode.kicked);
+    await waitFor('Pat sees Quinn removed', () =>
+      pat.received.some((m) => m.type === 'participantLeft' && m.participant === wq.you.id && m.reason === 'kicked'),
+    );
     mod.close();
-    p.close();
-    q.close();
+    pat.close();
   });
 
   it('/healthz answers 200 and the log carries no names or meeting IDs', async () => {
