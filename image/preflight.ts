@@ -21,6 +21,7 @@ export const BUILD_TOOLS: readonly Tool[] = [
   { command: 'npm', pkg: 'npm' },
   { command: 'tar', pkg: 'tar' },
   { command: 'chroot', pkg: 'coreutils' },
+  { command: 'dpkg-scanpackages', pkg: 'dpkg-dev' },
 ];
 
 /** Commands `npm run vm` and the image test need in addition. */

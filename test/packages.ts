@@ -23,6 +23,7 @@ export const REQUIRED_PACKAGES: readonly RequiredPackage[] = [
   { pkg: 'e2fsprogs', probe: '/usr/sbin/mkfs.ext4', for: 'image' },
   { pkg: 'gdisk', probe: '/usr/sbin/sgdisk', for: 'image' },
   { pkg: 'zstd', probe: '/usr/bin/zstd', for: 'image' },
+  { pkg: 'dpkg-dev', probe: '/usr/bin/dpkg-scanpackages', for: 'image' },
   { pkg: 'debian-archive-keyring', probe: '/usr/share/keyrings/debian-archive-keyring.gpg', for: 'image' },
   { pkg: 'chromium', probe: '/usr/bin/chromium', for: 'image' },
 ];

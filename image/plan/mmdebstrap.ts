@@ -42,8 +42,13 @@ export function basePackages(config: ImageConfig): string[] {
 
 export interface RootfsArgsInput {
   readonly config: ImageConfig;
-  /** Absolute paths of backport .deb files to install. */
-  readonly localDebs: readonly string[];
+  /**
+   * A flat repository (folder with the backport .debs and a Packages index) that apt reads through its
+   * copy:// method, so nothing outside the chroot has to be visible inside it.
+   */
+  readonly localRepo: string;
+  /** Packages from the local repository, as name=version. */
+  readonly localPackages: readonly string[];
   /** Host folder that keeps downloaded .deb files between builds. */
   readonly aptArchive: string;
   /** Empty folder that receives the root file system. */
@@ -70,7 +75,7 @@ export function rootfsMmdebstrapArgs(input: RootfsArgsInput): string[] {
     '--aptopt=Acquire::Languages "none"',
     '--aptopt=APT::Install-Recommends "false"',
     ...DPKG_EXCLUDES.map((o) => `--dpkgopt=${o}`),
-    `--include=${[...basePackages(config), ...input.localDebs].join(',')}`,
+    `--include=${[...basePackages(config), ...input.localPackages].join(',')}`,
     '--setup-hook=mkdir -p "$1/var/cache/apt/archives"',
     `--setup-hook=sync-in ${input.aptArchive} /var/cache/apt/archives`,
     '--skip=essential/unlink',
@@ -79,9 +84,12 @@ export function rootfsMmdebstrapArgs(input: RootfsArgsInput): string[] {
     `--customize-hook=sync-out /var/cache/apt/archives ${input.aptArchive}`,
     `--customize-hook=chroot "$1" dpkg-query -W -f '\${Package}\\t\${Version}\\t\${Architecture}\\t\${source:Package}\\t\${source:Version}\\n' > ${input.packageListOut}`,
     '--customize-hook=rm -rf "$1"/var/cache/apt/archives/*.deb "$1"/var/lib/apt/lists/*',
+    // The local repository is a build-time source only.
+    '--customize-hook=find "$1/etc/apt" -name "*.list" -exec sed -i "/copy:\\/\\//d" {} +',
     config.suite,
     input.target,
     ...config.sources.flatMap((s) => sourceLines(s, config.keyring)),
+    `deb [trusted=yes] copy://${input.localRepo} ./`,
   ];
   return args;
 }

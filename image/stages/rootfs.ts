@@ -1,11 +1,11 @@
 // Stage "rootfs": the root file system's packages, installed by mmdebstrap into a folder. Cached by a
 // hash of everything that goes in (sources, package list, the backport .debs), so a warm build skips it.
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BuildContext } from '../context.js';
 import { cacheKey } from '../plan/cachekey.js';
 import { rootfsMmdebstrapArgs } from '../plan/mmdebstrap.js';
-import { runLogged } from '../run.js';
+import { capture, runLogged } from '../run.js';
 import { commitDir, isComplete, pruneCache, sha256File } from './fsutil.js';
 
 export interface RootfsResult {
@@ -19,10 +19,16 @@ export interface RootfsResult {
 export async function rootfsStage(ctx: BuildContext, debs: readonly string[]): Promise<RootfsResult> {
   const dir = join(ctx.paths.cache, 'rootfs');
   const aptArchive = join(ctx.paths.cache, 'apt-archives');
+  const localPackages: string[] = [];
+  for (const deb of debs) {
+    const [name, version] = (await capture('dpkg-deb', ['--field', deb, 'Package', 'Version'])).split('\n').map((l) => l.replace(/^[A-Za-z]+: /, '').trim());
+    localPackages.push(`${name}=${version}`);
+  }
   // The key sees the command line with placeholder paths, plus the content of every local .deb.
   const keyArgs = rootfsMmdebstrapArgs({
     config: ctx.config,
-    localDebs: debs.map((d) => `/debs/${basename(d)}`),
+    localRepo: '/repo',
+    localPackages,
     aptArchive: '/apt',
     target: '/target',
     packageListOut: '/packages',
@@ -38,9 +44,15 @@ export async function rootfsStage(ctx: BuildContext, debs: readonly string[]): P
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'root'), { recursive: true });
   mkdirSync(aptArchive, { recursive: true });
+  const localRepo = join(ctx.paths.work, 'localrepo');
+  rmSync(localRepo, { recursive: true, force: true });
+  mkdirSync(localRepo, { recursive: true });
+  for (const deb of debs) copyFileSync(deb, join(localRepo, basename(deb)));
+  await runLogged(ctx, 'rootfs', 'sh', ['-c', 'dpkg-scanpackages --multiversion . /dev/null > Packages'], { cwd: localRepo });
   const args = rootfsMmdebstrapArgs({
     config: ctx.config,
-    localDebs: debs,
+    localRepo,
+    localPackages,
     aptArchive,
     target: join(staging, 'root'),
     packageListOut: join(staging, 'packages.tsv'),

@@ -25,21 +25,22 @@ describe('mmdebstrap plans', () => {
 
   it('builds the root file system from the base suite with kernel, boot loader, janus and coturn', () => {
     const args = rootfsMmdebstrapArgs({
-      config: debian, localDebs: ['/c/janus_1.deb', '/c/coturn_4.deb'], aptArchive: '/apt', target: '/t', packageListOut: '/p',
+      config: debian, localRepo: '/r', localPackages: ['janus=1.4.1+ds-4~stube13+1', 'coturn=4.18.0-1'], aptArchive: '/apt', target: '/t', packageListOut: '/p',
     });
     const include = args.find((a) => a.startsWith('--include='))?.slice('--include='.length).split(',') ?? [];
-    for (const p of ['linux-image-amd64', 'systemd-boot-efi', 'systemd-repart', 'avahi-daemon', 'nftables', 'systemd-timesyncd', '/c/janus_1.deb', '/c/coturn_4.deb']) {
+    for (const p of ['linux-image-amd64', 'systemd-boot-efi', 'systemd-repart', 'avahi-daemon', 'nftables', 'systemd-timesyncd', 'janus=1.4.1+ds-4~stube13+1', 'coturn=4.18.0-1']) {
       expect(include).toContain(p);
     }
     const positional = args.filter((a) => !a.startsWith('--'));
     expect(positional.slice(0, 2)).toEqual(['trixie', '/t']);
     expect(positional.join('\n')).toContain('http://deb.debian.org/debian-security trixie-security main non-free-firmware');
     expect(positional.join('\n')).not.toContain(' sid ');
+    expect(positional.at(-1)).toBe('deb [trusted=yes] copy:///r ./');
     expect(args).toContain('--dpkgopt=path-include=/usr/share/doc/*/copyright');
   });
 
   it('takes an Ubuntu suite, mirror, keyring and kernel through configuration', () => {
-    const args = rootfsMmdebstrapArgs({ config: ubuntu, localDebs: [], aptArchive: '/apt', target: '/t', packageListOut: '/p' });
+    const args = rootfsMmdebstrapArgs({ config: ubuntu, localRepo: '/r', localPackages: [], aptArchive: '/apt', target: '/t', packageListOut: '/p' });
     expect(args).toContain('--keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg');
     expect(args.filter((a) => !a.startsWith('--'))[0]).toBe('noble');
     expect(args.join('\n')).toContain('http://archive.ubuntu.com/ubuntu noble-updates main universe restricted');
