@@ -134,7 +134,7 @@ export function backportBuildScript(config: ImageConfig, packages: readonly Back
   ];
   for (const pkg of packages) {
     const dir = `/build/${pkg.source}`;
-    lines.push(`echo "=== ${pkg.source} ${pkg.version} (${pkg.route})"`, `mkdir -p ${dir} /out/${pkg.source}`, `cd ${dir}`);
+    lines.push(`echo "=== $(date -u +%T) ${pkg.source} ${pkg.version} (${pkg.route})"`, `mkdir -p ${dir} /out/${pkg.source}`, `cd ${dir}`);
     switch (pkg.route) {
       case 'binary':
         for (const bin of pkg.binaries) lines.push(`apt-get download ${bin}=${pkg.version}`);
@@ -152,6 +152,7 @@ export function backportBuildScript(config: ImageConfig, packages: readonly Back
           '',
           'STUBE_CHANGELOG',
           `mv changelog.new ${srcDir}/debian/changelog`,
+          'echo "=== $(date -u +%T) build dependencies installed"',
           `(cd ${srcDir} && DEB_BUILD_OPTIONS="nocheck nodoc parallel=$(nproc)" DEB_BUILD_PROFILES="${profiles.replaceAll(',', ' ')}" dpkg-buildpackage -B -uc -us)`,
           `mv ./*.deb /out/${pkg.source}/`,
         );
@@ -159,6 +160,7 @@ export function backportBuildScript(config: ImageConfig, packages: readonly Back
       }
     }
   }
+  lines.push('echo "=== $(date -u +%T) done"');
   return `${lines.join('\n')}\n`;
 }
 
