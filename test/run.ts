@@ -31,6 +31,12 @@ ensurePackages();
 // a cheap failure should stop the run before the expensive part starts.
 const only = process.argv.slice(2);
 const projects = only.length > 0 ? only : ['unit', 'integration', 'image'];
+// Integration and image tests serve the built client and ship the built service: build them first.
+if (projects.some((p) => p !== 'unit')) {
+  console.log('\n=== npm run build ===');
+  const status = run('npm', ['run', 'build']);
+  if (status !== 0) process.exit(status);
+}
 for (const project of projects) {
   console.log(`\n=== vitest project: ${project} ===`);
   const status = run('npx', ['vitest', 'run', '--project', project]);

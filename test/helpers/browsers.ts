@@ -282,6 +282,9 @@ export interface RemoteStats {
   framesDecoded: number;
   audioPacketsReceived: number;
   name: string;
+  /** Size of the latest decoded video frame from this participant: which simulcast layer arrives. */
+  frameWidth: number;
+  frameHeight: number;
 }
 
 /** Finds the form control whose <label> (or aria-label) reads exactly `label`. */

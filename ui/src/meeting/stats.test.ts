@@ -10,16 +10,16 @@ describe('summariseInbound', () => {
     ]);
     const result = summariseInbound(
       [
-        { participant: 'a', kind: 'video', entries: [{ type: 'inbound-rtp', kind: 'video', framesDecoded: 40 }, { type: 'codec' }] },
+        { participant: 'a', kind: 'video', entries: [{ type: 'inbound-rtp', kind: 'video', framesDecoded: 40, frameWidth: 320, frameHeight: 180 }, { type: 'codec' }] },
         { participant: 'a', kind: 'audio', entries: [{ type: 'inbound-rtp', kind: 'audio', packetsReceived: 100 }] },
         { participant: 'b', kind: 'audio', entries: [{ type: 'inbound-rtp', kind: 'audio', packetsReceived: 7 }] },
       ],
       names,
     );
     expect(result).toEqual({
-      a: { framesDecoded: 40, audioPacketsReceived: 100, name: 'Ada' },
-      b: { framesDecoded: 0, audioPacketsReceived: 7, name: 'Bo' },
-      c: { framesDecoded: 0, audioPacketsReceived: 0, name: 'Cy' },
+      a: { framesDecoded: 40, audioPacketsReceived: 100, name: 'Ada', frameWidth: 320, frameHeight: 180 },
+      b: { framesDecoded: 0, audioPacketsReceived: 7, name: 'Bo', frameWidth: 0, frameHeight: 0 },
+      c: { framesDecoded: 0, audioPacketsReceived: 0, name: 'Cy', frameWidth: 0, frameHeight: 0 },
     });
   });
 });

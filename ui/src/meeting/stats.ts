@@ -56,6 +56,9 @@ export interface RemoteParticipantStats {
   framesDecoded: number;
   audioPacketsReceived: number;
   name: string;
+  /** Size of the latest decoded video frame (0 before the first): shows which simulcast layer arrives. */
+  frameWidth: number;
+  frameHeight: number;
 }
 
 /** Sums inbound-rtp counters per participant; every participant in `names` appears, with zeros if need be. */
@@ -64,13 +67,16 @@ export function summariseInbound(
   names: ReadonlyMap<string, string>,
 ): Record<string, RemoteParticipantStats> {
   const out: Record<string, RemoteParticipantStats> = {};
-  for (const [id, name] of names) out[id] = { framesDecoded: 0, audioPacketsReceived: 0, name };
+  for (const [id, name] of names) out[id] = { framesDecoded: 0, audioPacketsReceived: 0, name, frameWidth: 0, frameHeight: 0 };
   for (const r of receivers) {
-    const row = (out[r.participant] ??= { framesDecoded: 0, audioPacketsReceived: 0, name: names.get(r.participant) ?? '' });
+    const row = (out[r.participant] ??= { framesDecoded: 0, audioPacketsReceived: 0, name: names.get(r.participant) ?? '', frameWidth: 0, frameHeight: 0 });
     for (const e of r.entries) {
       if (e.type !== 'inbound-rtp') continue;
-      if (r.kind === 'video') row.framesDecoded += e.framesDecoded ?? 0;
-      else row.audioPacketsReceived += e.packetsReceived ?? 0;
+      if (r.kind === 'video') {
+        row.framesDecoded += e.framesDecoded ?? 0;
+        if (e.frameWidth) row.frameWidth = e.frameWidth;
+        if (e.frameHeight) row.frameHeight = e.frameHeight;
+      } else row.audioPacketsReceived += e.packetsReceived ?? 0;
     }
   }
   return out;
