@@ -254,6 +254,10 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
       if (generation === this.#generation && peer.publisher === handle) this.emit('peerFailed', roomKey, peerKey, 'publisher');
     };
     handle.once(Janode.EVENT.HANDLE_ICE_FAILED, failed);
+    // Our own detach clears peer.publisher first, so only a hangup Janus decided on gets through.
+    handle.once(Janode.EVENT.HANDLE_HANGUP, () => {
+      if (generation === this.#generation && peer.publisher === handle) this.emit('publisherDown', roomKey, peerKey);
+    });
     handle.once(Janode.EVENT.HANDLE_WEBRTCUP, () => {
       if (generation === this.#generation && peer.publisher === handle) this.emit('publisherUp', roomKey, peerKey);
     });

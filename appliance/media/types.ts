@@ -37,6 +37,8 @@ export type MediaEvents = {
   talking: [room: RoomKey, peer: PeerKey, talking: boolean];
   /** A publisher's media connection is up: only now can others subscribe to it (Janus refuses before). */
   publisherUp: [room: RoomKey, peer: PeerKey];
+  /** A publisher's media connection ended on the server side (hangup, ICE failure): its feed is gone. */
+  publisherDown: [room: RoomKey, peer: PeerKey];
   /** A participant's media connection failed on the server side (ICE failed, hangup). */
   peerFailed: [room: RoomKey, peer: PeerKey, which: 'publisher' | 'subscriber'];
 };

@@ -50,6 +50,12 @@ export class MeetingService {
       // Everyone else now subscribes to this participant too.
       for (const p of meeting.participants()) if (p.id !== peer) meeting.refreshSubscriptions(p.id);
     });
+    deps.media.on('publisherDown', (room, peer) => {
+      const meeting = this.#live.get(room);
+      if (!meeting?.member(peer)) return;
+      meeting.update(peer, { publishing: false });
+      for (const p of meeting.participants()) if (p.id !== peer) meeting.refreshSubscriptions(p.id);
+    });
     deps.media.on('peerFailed', (room, peer, which) => {
       this.#log.debug('a media connection failed', { which });
       this.#live.get(room)?.member(peer)?.connection.send({ type: 'error', code: 'media-failed', message: `${which} connection failed` });

@@ -242,6 +242,22 @@ describe('publishing and subscribing', () => {
     expect(carl.conn.of('subscriberOffer')).toHaveLength(1);
   });
 
+  it('takes a publisher whose media connection ended out of everyone else\'s subscription', async () => {
+    const ada = await enter('Ada');
+    const bob = await enter('Bob');
+    await ada.send({ type: 'publish', sdp: SDP_OFFER, audioMuted: false, videoMuted: false });
+    media.emit('publisherUp', meetingId, ada.id);
+    await flush();
+    media.calls.length = 0;
+
+    media.emit('publisherDown', meetingId, ada.id);
+    await flush();
+    expect(bob.conn.of('participantUpdated').at(-1)?.participant).toMatchObject({ id: ada.id, publishing: false });
+    expect(media.callsOf('subscribe').filter((c) => c.peer === bob.id)).toEqual([
+      { method: 'subscribe', room: meetingId, peer: bob.id, sources: [] },
+    ]);
+  });
+
   it('refuses publish before hello with bad-state', async () => {
     const client = open();
     await client.send({ type: 'publish', sdp: SDP_OFFER, audioMuted: false, videoMuted: false });
