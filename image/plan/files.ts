@@ -173,7 +173,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
       target: 'esp', path: `/loader/entries/${bootEntryName('a', config.bootTries)}`, template: 'boot/entry.conf',
       data: {
         title: `Stube ${f.version} (slot A)`, sortKey: 'stube', version: f.version,
-        kernel: '/stube/a/vmlinuz', initrd: '/stube/a/initrd.img', rootPartUuid: rootA.partUuid, options: kernelOptions(),
+        kernel: '/stube/a/vmlinuz', initrd: '/stube/a/initrd.img', rootPartUuid: rootA.partUuid.toLowerCase(), options: kernelOptions(),
       },
       mode: 0o644,
     },

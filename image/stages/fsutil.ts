@@ -31,9 +31,10 @@ export function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-/** Hash of a folder's file names and contents (not times), for cache keys. Missing folder hashes as empty. */
+/** Hash of a folder's (or a file's) names and contents, not times, for cache keys. Missing hashes as empty. */
 export function hashTree(root: string): string {
   const h = createHash('sha256');
+  if (existsSync(root) && statSync(root).isFile()) return h.update(readFileSync(root)).digest('hex');
   const walk = (dir: string): void => {
     if (!existsSync(dir)) return;
     for (const name of readdirSync(dir).sort()) {

@@ -105,7 +105,7 @@ describe('the built image', () => {
     const entries = execFileSync('mdir', ['-b', '-i', esp, '::/loader/entries'], { encoding: 'utf8', env });
     expect(entries).toContain('stube-a+3.conf');
     const entry = execFileSync('mtype', ['-i', esp, '::/loader/entries/stube-a+3.conf'], { encoding: 'utf8', env });
-    expect(entry).toContain(`root=PARTUUID=${partitionOf(ctx.plan, 'root-a').partUuid}`);
+    expect(entry).toContain(`root=PARTUUID=${partitionOf(ctx.plan, 'root-a').partUuid.toLowerCase()} `);
     const boot = execFileSync('mdir', ['-b', '-i', esp, '::/EFI/BOOT'], { encoding: 'utf8', env });
     expect(boot.toUpperCase()).toContain('BOOTX64.EFI');
     rmSync(esp);

@@ -77,7 +77,7 @@ describe('system templates', () => {
     expect(entry?.path).toBe(`/loader/entries/${bootEntryName('a', 3)}`);
     expect(entry?.path).toBe('/loader/entries/stube-a+3.conf');
     const text = renderTemplate(templates, 'boot/entry.conf', entry?.data ?? {});
-    expect(text).toMatch(/^options +root=PARTUUID=[0-9A-F-]{36} ro /m);
+    expect(text).toMatch(/^options +root=PARTUUID=[0-9a-f-]{36} ro /m);
   });
 
   it('puts no secret into any rendered file', () => {
