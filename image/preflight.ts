@@ -22,6 +22,9 @@ export const BUILD_TOOLS: readonly Tool[] = [
   { command: 'tar', pkg: 'tar' },
   { command: 'chroot', pkg: 'coreutils' },
   { command: 'dpkg-scanpackages', pkg: 'dpkg-dev' },
+  { command: 'make', pkg: 'build-essential' },
+  { command: 'g++', pkg: 'build-essential' },
+  { command: 'python3', pkg: 'python3' },
 ];
 
 /** Commands `npm run vm` and the image test need in addition. */

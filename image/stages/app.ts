@@ -16,6 +16,9 @@ export interface AppResult {
   readonly node: string;
 }
 
+/** Bump when the bundle recipe changes in a way its inputs do not show. */
+const APP_RECIPE = 2;
+
 /** What the service build must produce; the image cannot work without it. */
 export const SERVICE_ENTRY = 'dist/appliance/main.js';
 /** Parts of the repository that go into the bundle as they are. */
@@ -24,6 +27,17 @@ const BUNDLE_PATHS = ['dist/appliance', 'dist/ui', 'templates/janus', 'package.j
 /** The subresource-integrity string of a file, as the npm registry publishes it. */
 export function integrityOf(data: Buffer): string {
   return `sha512-${createHash('sha512').update(data).digest('base64')}`;
+}
+
+/** Packages under node_modules that carry a binding.gyp: native modules to build for the image's Node. */
+export function nativePackages(nodeModules: string): string[] {
+  const found: string[] = [];
+  if (!existsSync(nodeModules)) return found;
+  for (const entry of readdirSync(nodeModules)) {
+    const names = entry.startsWith('@') ? readdirSync(join(nodeModules, entry)).map((n) => `${entry}/${n}`) : [entry];
+    for (const name of names) if (existsSync(join(nodeModules, name, 'binding.gyp'))) found.push(name);
+  }
+  return found.sort();
 }
 
 async function nodeTarball(ctx: BuildContext): Promise<string> {
@@ -47,6 +61,7 @@ export async function appStage(ctx: BuildContext, options: { skipServiceBuild?: 
     throw new ImageError('STAGE_FAILED', `app: \`npm run build\` produced no ${SERVICE_ENTRY}; the image needs the service`);
   }
   const key = cacheKey('app', {
+    recipe: APP_RECIPE,
     node: ctx.config.node,
     tree: BUNDLE_PATHS.map((p) => [p, hashTree(join(repo, p))]),
   });
@@ -61,17 +76,33 @@ export async function appStage(ctx: BuildContext, options: { skipServiceBuild?: 
   const staging = `${final}.partial`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'app'), { recursive: true });
-  mkdirSync(join(staging, 'node'), { recursive: true });
+  mkdirSync(join(staging, 'node', 'bin'), { recursive: true });
   for (const p of BUNDLE_PATHS) {
     if (existsSync(join(repo, p))) cpSync(join(repo, p), join(staging, 'app', p), { recursive: true });
   }
-  await runLogged(ctx, 'app', 'npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
-    cwd: join(staging, 'app'),
-  });
-  await runLogged(ctx, 'app', 'tar', ['-xzf', tarball, '-C', join(staging, 'node'), '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
-  if (readdirSync(join(staging, 'node', 'bin')).length === 0) {
-    throw new ImageError('STAGE_FAILED', `app: ${tarball} has no bin/node`);
+  const appDir = join(staging, 'app');
+  await runLogged(ctx, 'app', 'npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: appDir });
+  // The whole Node package (with include/node) is the node-gyp "nodedir" for native modules; only
+  // bin/node and the licence go into the image.
+  const nodePkg = join(staging, 'nodepkg');
+  mkdirSync(nodePkg);
+  await runLogged(ctx, 'app', 'tar', ['-xzf', tarball, '-C', nodePkg, '--strip-components=1']);
+  const node = join(nodePkg, 'bin', 'node');
+  if (!existsSync(node)) throw new ImageError('STAGE_FAILED', `app: ${tarball} has no bin/node`);
+  const native = nativePackages(join(appDir, 'node_modules'));
+  if (native.length > 0) {
+    ctx.log(`app: building native modules for Node ${ctx.config.node.version}: ${native.join(', ')}`);
+    await runLogged(ctx, 'app', 'npm', ['rebuild', ...native, `--nodedir=${nodePkg}`, '--foreground-scripts'], {
+      cwd: appDir,
+      env: { npm_config_nodedir: nodePkg },
+    });
+    // Load each one with the image's Node: a module built for another ABI fails here, not on the box.
+    for (const name of native) await runLogged(ctx, 'app', node, ['-e', 'require(process.argv[1])', name], { cwd: appDir });
   }
+  await runLogged(ctx, 'app', node, ['--version'], { cwd: appDir });
+  cpSync(node, join(staging, 'node', 'bin', 'node'));
+  cpSync(join(nodePkg, 'LICENSE'), join(staging, 'node', 'LICENSE'));
+  rmSync(nodePkg, { recursive: true, force: true });
   commitDir(staging, final, { key, node: ctx.config.node.version });
   pruneCache(dir, 'app-', 2, final);
   return result;
