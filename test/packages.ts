@@ -24,6 +24,8 @@ export const REQUIRED_PACKAGES: readonly RequiredPackage[] = [
   { pkg: 'gdisk', probe: '/usr/sbin/sgdisk', for: 'image' },
   { pkg: 'zstd', probe: '/usr/bin/zstd', for: 'image' },
   { pkg: 'dpkg-dev', probe: '/usr/bin/dpkg-scanpackages', for: 'image' },
+  { pkg: 'build-essential', probe: '/usr/bin/g++', for: 'image' },
+  { pkg: 'python3', probe: '/usr/bin/python3', for: 'image' },
   { pkg: 'debian-archive-keyring', probe: '/usr/share/keyrings/debian-archive-keyring.gpg', for: 'image' },
   { pkg: 'chromium', probe: '/usr/bin/chromium', for: 'image' },
 ];
