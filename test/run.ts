@@ -31,6 +31,10 @@ ensurePackages();
 // a cheap failure should stop the run before the expensive part starts.
 const only = process.argv.slice(2);
 const projects = only.length > 0 ? only : ['unit', 'integration', 'image'];
+// Types first: strict TypeScript catches in seconds what the slower projects would find later.
+console.log('\n=== typecheck ===');
+if (run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) process.exit(1);
+
 // Integration and image tests serve the built client and ship the built service: build them first.
 if (projects.some((p) => p !== 'unit')) {
   console.log('\n=== npm run build ===');
