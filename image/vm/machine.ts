@@ -133,6 +133,12 @@ export class Vm {
     }
   }
 
+  /** The last lines of the serial console, without terminal control sequences. */
+  serialTail(lines: number): string {
+    // eslint-disable-next-line no-control-regex
+    return this.serial().replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07?/g, '').split('\n').slice(-lines).join('\n');
+  }
+
   /** Polls GET path until it answers 200, the VM dies, or the deadline passes. */
   async waitForHttps(path: string, deadlineMs: number, intervalMs = 2000): Promise<HealthAnswer> {
     let last = 'no answer yet';
@@ -147,7 +153,7 @@ export class Vm {
       }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
-    throw new ImageError('VM', `${path} did not answer 200 before the deadline (last: ${last}); serial log: ${this.serialLog}`);
+    throw new ImageError('VM', `${path} did not answer 200 before the deadline (last: ${last}); end of the serial log:\n${this.serialTail(60)}`);
   }
 
   /** Pulls the plug: SIGKILL, no shutdown. */

@@ -162,10 +162,11 @@ describe('the image in a VM', () => {
 
   it('boots, shows where to continue, and answers GET /healthz through the forwarded port', async () => {
     disk = join(work, 'disk.img');
-    await makeVmDisk(report.outputs.image, disk, GROW_BYTES);
+    // The journal goes to the serial console too, so a failure shows its cause in the test output.
+    await makeVmDisk(report.outputs.image, disk, GROW_BYTES, { kernelOptions: ['systemd.journald.forward_to_console=1'] });
     const vm = await startVm(disk, 'boot1');
     first = await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
-    console.log(`[image] first boot (${vm.accel}): /healthz answered 200 after ${Math.round((Date.now() - vm.startedAt) / 1000)} s`);
+    console.log(`[image] first boot (${vm.accel}, journal on the serial console): /healthz answered 200 after ${Math.round((Date.now() - vm.startedAt) / 1000)} s`);
     expect(first.fingerprint).toMatch(/^[0-9A-F:]+$/);
     const deadline = Date.now() + 120_000;
     while (!/Continue in a browser on the same network: https:\/\/\d+\.\d+\.\d+\.\d+\//.test(vm.serial()) && Date.now() < deadline) {

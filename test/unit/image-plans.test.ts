@@ -109,3 +109,11 @@ describe('preflight', () => {
     expect(BUILD_TOOLS.map((t) => t.command)).toContain('mmdebstrap');
   });
 });
+
+describe('VM disk', () => {
+  it('adds kernel options to the options line of a boot entry only', async () => {
+    const { withKernelOptions } = await import('../../image/vm/disk.js');
+    const entry = 'title x\nversion 1\noptions root=PARTUUID=ab ro\n';
+    expect(withKernelOptions(entry, ['a=1', 'b'])).toBe('title x\nversion 1\noptions root=PARTUUID=ab ro a=1 b\n');
+  });
+});
