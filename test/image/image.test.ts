@@ -47,6 +47,19 @@ function extractPartition(disk: string, gpt: Gpt, number: number, out: string): 
     'iflag=skip_bytes,count_bytes', 'conv=sparse', 'status=none']);
 }
 
+/** Names of the boot entries on a disk's ESP, one per line. */
+function espEntries(disk: string): string {
+  const gpt = parseGpt(readHead(disk, 34 * 512));
+  const esp = `${disk}.esp`;
+  extractPartition(disk, gpt, 1, esp);
+  try {
+    const out = execFileSync('mdir', ['-b', '-i', esp, '::/loader/entries'], { encoding: 'utf8', env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
+    return out.split('\n').map((l) => l.replace(/^.*\//, '')).join('\n');
+  } finally {
+    rmSync(esp, { force: true });
+  }
+}
+
 function debugfs(fsImage: string, request: string): string {
   return execFileSync('debugfs', ['-R', request, fsImage], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
@@ -160,7 +173,7 @@ describe('the image in a VM', () => {
   let disk: string;
   let first: HealthAnswer;
 
-  it('boots, shows where to continue, and answers GET /healthz through the forwarded port', async () => {
+  it('boots, shows where to continue, answers GET /healthz through the forwarded port, and blesses the boot', async () => {
     disk = join(work, 'disk.img');
     // The journal goes to the serial console too, so a failure shows its cause in the test output.
     await makeVmDisk(report.outputs.image, disk, GROW_BYTES, { kernelOptions: ['systemd.journald.forward_to_console=1'] });
@@ -174,6 +187,16 @@ describe('the image in a VM', () => {
     }
     expect(vm.serial()).toMatch(/Continue in a browser on the same network: https:\/\/\d+\.\d+\.\d+\.\d+\//);
     expect(vm.serial()).toContain('https://stube.local/');
+
+    // Boot assessment: once /healthz answered, systemd-bless-boot drops the counter from the entry's name.
+    const blessDeadline = Date.now() + 180_000;
+    let entries = '';
+    while (Date.now() < blessDeadline) {
+      entries = espEntries(disk);
+      if (/^stube-a\.conf$/m.test(entries)) break;
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+    expect(entries).toMatch(/^stube-a\.conf$/m);
   });
 
   it('serves its start page to Chromium', async () => {
