@@ -197,6 +197,12 @@ describe('the image in a VM', () => {
       await new Promise((r) => setTimeout(r, 5000));
     }
     expect(entries).toMatch(/^stube-a\.conf$/m);
+
+    // Janus and coturn came up and stayed up (the journal is on the serial console in this test).
+    const serial = vm.serialTail(100_000);
+    expect(serial).toMatch(/Started stube-janus\.service/);
+    expect(serial).toMatch(/Started stube-turn\.service/);
+    expect(serial).not.toMatch(/stube-(janus|turn|tls-selfsigned|healthy)\.service: (Main process exited|Failed)/);
   });
 
   it('serves its start page to Chromium', async () => {
