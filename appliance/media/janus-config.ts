@@ -7,6 +7,7 @@ import { chmod, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ejs from 'ejs';
+import { writeFileDurable } from '../config/durable.js';
 import { Ajv, type JSONSchemaType } from 'ajv';
 
 export interface JanusSecrets {
@@ -118,7 +119,8 @@ export async function loadOrCreateSecrets(dataDir: string): Promise<JanusSecrets
   }
   const secrets: JanusSecrets = { apiSecret: newSecret(), adminSecret: newSecret(), adminKey: newSecret() };
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  await writeFile(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600, flag: 'wx' });
+  // Durable: an empty file after a power cut would keep the box from ever starting again.
+  await writeFileDurable(file, JSON.stringify(secrets, null, 2) + '\n', 0o600);
   return secrets;
 }
 

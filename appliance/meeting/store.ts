@@ -1,7 +1,8 @@
 // Meetings that exist, kept on disk so that invite links survive a restart. Only IDs and creation
 // times are stored — no names, no participants, no history (docs/privacy.md).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileDurable } from '../config/durable.js';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Ajv, type JSONSchemaType } from 'ajv';
@@ -75,14 +76,12 @@ export class MeetingStore {
     return meeting;
   }
 
-  /** Writes are serialised and atomic (temporary file, then rename), so a crash never leaves half a file. */
+  /** Writes are serialised and durable (see durable.ts), so a crash or power cut never leaves half a file. */
   #save(): Promise<void> {
     const body: StoreFile = { version: 1, meetings: [...this.#meetings.values()] };
     const write = async (): Promise<void> => {
       await mkdir(dirname(this.#file), { recursive: true });
-      const tmp = `${this.#file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(body), { mode: 0o600 });
-      await rename(tmp, this.#file);
+      await writeFileDurable(this.#file, JSON.stringify(body), 0o600);
     };
     // The previous write's failure was reported to its caller; this write runs either way.
     const next = this.#writing.then(write, write);
