@@ -3,14 +3,13 @@
 import './server/node-compat.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import type { Settings } from './config/settings.js';
 import type { Logger } from './log.js';
-import { loadOrCreateSecrets } from './media/janus-config.js';
+import { janusConfigFor, janusSocketPath, loadOrCreateSecrets } from './media/janus-config.js';
 import { JanusMedia } from './media/janus-media.js';
 import { JanusProcess } from './media/janus-process.js';
 import { MeetingService } from './meeting/service.js';
@@ -30,22 +29,20 @@ export interface RunningService {
 
 export async function startService(settings: Settings, log: Logger): Promise<RunningService> {
   const secrets = await loadOrCreateSecrets(settings.dataDir);
-  const socketPath = join(settings.janus.dir, 'api.sock');
+  const socketPath = janusSocketPath(settings.janus.dir);
   let janus: JanusProcess | null = null;
   if (settings.janus.mode === 'managed') {
+    const { eventLoops, debugLevel, iceIgnoreList, iceEnforceList, natMapping } = settings.janus;
     janus = new JanusProcess({
-      config: {
-        ...secrets,
-        configDir: settings.janus.dir,
-        socketPath,
+      config: janusConfigFor(secrets, settings.janus.dir, {
         rtpPortMin: settings.rtpPorts.min,
         rtpPortMax: settings.rtpPorts.max,
-        eventLoops: settings.janus.eventLoops,
-        debugLevel: settings.janus.debugLevel,
-        iceIgnoreList: settings.janus.iceIgnoreList,
-        iceEnforceList: settings.janus.iceEnforceList,
-        natMapping: settings.janus.natMapping,
-      },
+        eventLoops,
+        debugLevel,
+        iceIgnoreList,
+        iceEnforceList,
+        natMapping,
+      }),
       wrapper: settings.janus.wrapper,
       log: log.child('janus'),
     });

@@ -1,8 +1,8 @@
 // Command-line options shared by janus-config (render only) and janus-run (render, then run Janus).
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultEventLoops, parsePortRange } from '../config/settings.js';
-import { loadOrCreateSecrets, type JanusConfigInput } from '../media/janus-config.js';
+import { DEFAULT_ICE_IGNORE, JANUS_DEBUG_LEVEL, defaultEventLoops, parsePortRange } from '../config/settings.js';
+import { janusConfigFor, loadOrCreateSecrets, type JanusConfigInput } from '../media/janus-config.js';
 
 export async function janusConfigFromArgs(argv: string[], usage: string): Promise<JanusConfigInput> {
   const { values } = parseArgs({
@@ -12,7 +12,7 @@ export async function janusConfigFromArgs(argv: string[], usage: string): Promis
       out: { type: 'string' },
       'rtp-ports': { type: 'string', default: '20000-20199' },
       'event-loops': { type: 'string', default: String(defaultEventLoops()) },
-      'ice-ignore': { type: 'string', default: 'vmnet,docker' },
+      'ice-ignore': { type: 'string', default: DEFAULT_ICE_IGNORE },
       'ice-enforce': { type: 'string', default: '' },
       'nat-mapping': { type: 'string', default: '' },
     },
@@ -22,18 +22,15 @@ export async function janusConfigFromArgs(argv: string[], usage: string): Promis
   const out = resolve(values.out);
   const ports = parsePortRange(values['rtp-ports']);
   const secrets = await loadOrCreateSecrets(resolve(values.data));
-  return {
-    ...secrets,
-    configDir: out,
-    socketPath: join(out, 'api.sock'),
+  return janusConfigFor(secrets, out, {
     rtpPortMin: ports.min,
     rtpPortMax: ports.max,
     eventLoops: Number(values['event-loops']),
-    debugLevel: 3,
+    debugLevel: JANUS_DEBUG_LEVEL,
     iceIgnoreList: values['ice-ignore'],
     iceEnforceList: values['ice-enforce'],
     natMapping: values['nat-mapping'],
-  };
+  });
 }
 
 export function runCli(name: string, main: () => Promise<void>): void {

@@ -49,6 +49,11 @@ const HELP = `Usage: stube [options]
 Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
   STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING`;
 
+/** Interfaces Janus never offers as candidates (virtual machine and container bridges). */
+export const DEFAULT_ICE_IGNORE = 'vmnet,docker';
+/** Janus's log level: 3 (warnings). At 4 it prints the box's addresses, at 5+ participants' candidates. */
+export const JANUS_DEBUG_LEVEL = 3;
+
 /** One Janus event loop per core, up to Janus's sensible maximum. */
 export function defaultEventLoops(): number {
   return Math.min(availableParallelism(), 64);
@@ -151,8 +156,8 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
       dir: janusDir,
       wrapper: (env.STUBE_JANUS_WRAPPER ?? '').split(' ').filter(Boolean),
       eventLoops,
-      debugLevel: 3,
-      iceIgnoreList: env.STUBE_ICE_IGNORE ?? 'vmnet,docker',
+      debugLevel: JANUS_DEBUG_LEVEL,
+      iceIgnoreList: env.STUBE_ICE_IGNORE ?? DEFAULT_ICE_IGNORE,
       iceEnforceList: env.STUBE_ICE_ENFORCE ?? '',
       natMapping: env.STUBE_NAT_MAPPING ?? '',
     },

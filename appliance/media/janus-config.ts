@@ -65,6 +65,20 @@ export const janusConfigSchema: JSONSchemaType<JanusConfigInput> = {
 const ajv = new Ajv({ allErrors: true });
 const validateInput = ajv.compile(janusConfigSchema);
 
+/** The API socket inside a Janus runtime folder. */
+export function janusSocketPath(configDir: string): string {
+  return join(configDir, 'api.sock');
+}
+
+/** The template input for a runtime folder: the same for the service (managed) and janus-run. */
+export function janusConfigFor(
+  secrets: JanusSecrets,
+  configDir: string,
+  options: Omit<JanusConfigInput, keyof JanusSecrets | 'configDir' | 'socketPath'>,
+): JanusConfigInput {
+  return { ...secrets, ...options, configDir, socketPath: janusSocketPath(configDir) };
+}
+
 export class JanusConfigError extends Error {
   override readonly name = 'JanusConfigError';
 }

@@ -99,11 +99,14 @@ export class Meeting {
     return [...this.#members.values()].filter((m) => m.participant.publishing).map((m) => m.participant.id);
   }
 
-  /** Brings every member's subscription to the current set of publishers; sends the offers that result. */
-  refreshSubscriptions(only?: ParticipantId): void {
+  /**
+   * Brings members' subscriptions to the current set of publishers and sends the offers that result:
+   * everyone's, only one member's, or everyone's but one (whose own subscription a change did not touch).
+   */
+  refreshSubscriptions(which: { only?: ParticipantId; except?: ParticipantId } = {}): void {
     const sources = this.publishers();
     for (const [id, member] of this.#members) {
-      if (only !== undefined && id !== only) continue;
+      if ((which.only !== undefined && id !== which.only) || id === which.except) continue;
       this.#media
         .subscribe(this.id, id, sources)
         .then((offer) => {

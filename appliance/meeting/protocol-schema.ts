@@ -13,7 +13,6 @@ import {
   type MediaStateMessage,
   type PingMessage,
   type PublishMessage,
-  type TrickleMessage,
   type ViewMessage,
 } from './protocol.js';
 
@@ -71,7 +70,6 @@ const trickle = {
     },
   },
 } as const;
-export type { TrickleMessage };
 const media: JSONSchemaType<MediaStateMessage> = {
   type: 'object',
   additionalProperties: false,

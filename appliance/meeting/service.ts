@@ -48,13 +48,13 @@ export class MeetingService {
       if (!meeting?.member(peer)) return;
       meeting.update(peer, { publishing: true });
       // Everyone else now subscribes to this participant too.
-      for (const p of meeting.participants()) if (p.id !== peer) meeting.refreshSubscriptions(p.id);
+      meeting.refreshSubscriptions({ except: peer });
     });
     deps.media.on('publisherDown', (room, peer) => {
       const meeting = this.#live.get(room);
       if (!meeting?.member(peer)) return;
       meeting.update(peer, { publishing: false });
-      for (const p of meeting.participants()) if (p.id !== peer) meeting.refreshSubscriptions(p.id);
+      meeting.refreshSubscriptions({ except: peer });
     });
     deps.media.on('peerFailed', (room, peer, which) => {
       this.#log.debug('a media connection failed', { which });
@@ -172,7 +172,7 @@ export class Session {
         this.#error(err.code, err.message, message.type);
         if (err.code === 'not-allowed' || err.code === 'bad-state') this.#countInvalid();
       } else if (err instanceof MediaError) {
-        this.#error(err.code === 'unavailable' ? 'media-failed' : err.code === 'not-found' ? 'not-found' : 'media-failed', err.message, message.type);
+        this.#error(err.code === 'not-found' ? 'not-found' : 'media-failed', err.message, message.type);
       } else {
         this.#log.error('unexpected error handling a message', { type: message.type, err: describeError(err) });
         this.#error('media-failed', 'internal error', message.type);
@@ -328,7 +328,7 @@ export class Session {
     this.#log.info('participant joined', { participants: meeting.size });
     if (this.#service.media.ready) {
       await meeting.ensureMediaRoom(LIMITS.maxParticipants);
-      meeting.refreshSubscriptions(self.id);
+      meeting.refreshSubscriptions({ only: self.id });
     }
   }
 }
