@@ -10,6 +10,18 @@ export interface StubeTestHook {
   participants(): { id: string; name: string }[];
   selfId(): string | null;
   state(): string;
+  /** End-to-end encryption as this page sees it (no keys, only what the UI shows and counts). */
+  e2ee(): E2eeTestView | null;
+}
+
+export interface E2eeTestView {
+  safetyCode: string;
+  sendingKid: number | null;
+  sentFrames: number;
+  rejected: string[];
+  undecryptable: string[];
+  received: Record<string, { decrypted: number; failed: number }>;
+  chat: { from: string; text: string; mine: boolean }[];
 }
 
 let currentRoom: Room | null = null;
@@ -32,6 +44,19 @@ export function installTestHook(win: Window): void {
     participants: () => currentRoom?.participants().map((p) => ({ id: p.info.id, name: p.info.name })) ?? [],
     selfId: () => currentRoom?.self?.id ?? null,
     state: () => currentRoom?.state ?? pageState,
+    e2ee: () => {
+      const e = currentRoom?.e2ee;
+      if (!e) return null;
+      return {
+        safetyCode: e.safetyCode,
+        sendingKid: e.sendingKid,
+        sentFrames: e.sentFrames,
+        rejected: e.rejected(),
+        undecryptable: e.undecryptable(),
+        received: e.receiveStats(),
+        chat: e.chatMessages().map((m) => ({ from: m.from, text: m.text, mine: m.mine })),
+      };
+    },
   };
   Object.defineProperty(win, 'stube', { value: Object.freeze(hook), configurable: true });
 }
