@@ -10,7 +10,7 @@ import { KeyExchange } from './keyExchange.js';
 import type { SenderKey } from './keySchedule.js';
 import { deriveSecretKeys } from './secretKeys.js';
 import { transformPath, type TransformPath } from './support.js';
-import type { FromWorker, ToWorker, TransformOptions } from './workerProtocol.js';
+import type { ForwardedSample, FromWorker, ToWorker, TransformOptions } from './workerProtocol.js';
 
 export interface ChatMessage {
   from: string;
@@ -49,6 +49,7 @@ export class E2eeSession extends Emitter<E2eeEvents> {
   #nextId = 1;
   readonly #chat: ChatMessage[] = [];
   #closed = false;
+  #sampleWaiters: ((s: ForwardedSample | null) => void)[] = [];
 
   private constructor(worker: Worker, path: TransformPath, kx: KeyExchange) {
     super();
@@ -220,7 +221,19 @@ export class E2eeSession extends Emitter<E2eeEvents> {
     if (!this.#closed) this.#worker.postMessage(m);
   }
 
+  /** Test hook: the latest video keyframe this page received, exactly as the SFU forwarded it. */
+  forwardedSample(): Promise<ForwardedSample | null> {
+    return new Promise((resolve) => {
+      this.#sampleWaiters.push(resolve);
+      this.#post({ type: 'sample' });
+    });
+  }
+
   #fromWorker(m: FromWorker): void {
+    if (m.type === 'sample') {
+      for (const w of this.#sampleWaiters.splice(0)) w(m.sample);
+      return;
+    }
     if (m.type !== 'stats') return;
     let changed = m.sendingKid !== this.#sendingKid;
     this.#sendingKid = m.sendingKid;

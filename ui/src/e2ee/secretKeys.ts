@@ -14,16 +14,17 @@ export interface MeetingSecretKeys {
   pairwiseSalt: Uint8Array<ArrayBuffer>;
 }
 
-export async function deriveSecretKeys(secret: string): Promise<MeetingSecretKeys> {
-  const ikm = await crypto.subtle.importKey('raw', fromBase64Url(secret), 'HKDF', false, ['deriveBits', 'deriveKey']);
+/** The raw derived bytes; exported so that tests can look for them in everything a page sends. */
+export async function deriveSecretMaterial(secret: string): Promise<{ announceMacKey: Uint8Array<ArrayBuffer>; pairwiseSalt: Uint8Array<ArrayBuffer> }> {
+  const ikm = await crypto.subtle.importKey('raw', fromBase64Url(secret), 'HKDF', false, ['deriveBits']);
   const salt = utf8('stube e2ee v1');
-  const announceMac = await crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt, info: utf8('announce mac') },
-    ikm,
-    { name: 'HMAC', hash: 'SHA-256', length: 256 },
-    false,
-    ['sign', 'verify'],
-  );
-  const pairwiseSalt = new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: utf8('pairwise salt') }, ikm, 256));
-  return { announceMac, pairwiseSalt };
+  const bits = async (info: string) => new Uint8Array(await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt, info: utf8(info) }, ikm, 256));
+  return { announceMacKey: await bits('announce mac'), pairwiseSalt: await bits('pairwise salt') };
+}
+
+export async function deriveSecretKeys(secret: string): Promise<MeetingSecretKeys> {
+  const m = await deriveSecretMaterial(secret);
+  const announceMac = await crypto.subtle.importKey('raw', m.announceMacKey, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  m.announceMacKey.fill(0);
+  return { announceMac, pairwiseSalt: m.pairwiseSalt };
 }

@@ -6,7 +6,7 @@
 import { decryptFrame, encryptFrame } from './frameCrypto.js';
 import { newSenderKey } from './keySchedule.js';
 import { deriveSFrameKey, SFrameSender, type SFrameKey } from './sframe.js';
-import type { FromWorker, ParticipantFrameStats, ToWorker, TransformOptions } from './workerProtocol.js';
+import type { ForwardedSample, FromWorker, ParticipantFrameStats, ToWorker, TransformOptions } from './workerProtocol.js';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -19,6 +19,8 @@ let sent = 0;
 let unsentNoKey = 0;
 /** Key changes are applied in order even though deriving takes a moment. */
 let keyQueue: Promise<void> = Promise.resolve();
+/** The latest video keyframe received, as forwarded (it is what the box sees); for the test hook only. */
+let sample: ForwardedSample | null = null;
 
 function count(participant: string | undefined, ok: boolean): void {
   if (!participant) return;
@@ -49,6 +51,9 @@ function pipe(readable: ReadableStream, writable: WritableStream, o: TransformOp
       }
       try {
         const { frame: plain } = await decryptFrame(lookup, o.kind, data);
+        if (o.kind === 'video' && (data[0]! & 0x01) === 0) {
+          sample = { participant: owners.get(o.id) ?? '', forwarded: data, decryptedLength: plain.length };
+        }
         frame.data = plain.buffer;
         count(owners.get(o.id), true);
         controller.enqueue(frame);
@@ -93,6 +98,9 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       return;
     case 'bench':
       void bench(m.frames, m.size);
+      return;
+    case 'sample':
+      self.postMessage({ type: 'sample', sample } satisfies FromWorker);
       return;
     default: {
       const unknown: never = m;

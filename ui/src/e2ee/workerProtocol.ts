@@ -17,6 +17,8 @@ export type ToWorker =
   | { type: 'forget'; participant: string }
   | { type: 'owner'; id: number; participant: string }
   | ({ type: 'streams'; readable: ReadableStream; writable: WritableStream } & TransformOptions)
+  /** Test hook: report the latest received video keyframe as it came from the SFU. */
+  | { type: 'sample' }
   /** Bench only: encrypt and decrypt `frames` synthetic frames of `size` bytes and report the times. */
   | { type: 'bench'; frames: number; size: number };
 
@@ -35,4 +37,12 @@ export type FromWorker =
       unsentNoKey: number;
       sendingKid: number | null;
     }
-  | { type: 'bench'; encryptMsPerFrame: number; decryptMsPerFrame: number };
+  | { type: 'bench'; encryptMsPerFrame: number; decryptMsPerFrame: number }
+  | { type: 'sample'; sample: ForwardedSample | null };
+
+/** A video keyframe as the SFU forwarded it (encrypted), with the length it had once decrypted. */
+export interface ForwardedSample {
+  participant: string;
+  forwarded: Uint8Array<ArrayBuffer>;
+  decryptedLength: number;
+}
