@@ -56,7 +56,7 @@ export class E2eeSession extends Emitter<E2eeEvents> {
     this.#worker = worker;
     this.#path = path;
     this.#kx = kx;
-    kx.on('sendKey', (k) => this.#post({ type: 'sendKey', kid: k.kid, key: k.key }));
+    kx.on('sendKey', (k, delayMs) => this.#post({ type: 'sendKey', kid: k.kid, key: k.key, delayMs }));
     kx.on('receiveKey', (from, k) => this.#post({ type: 'receiveKey', participant: from, kid: k.kid, key: k.key }));
     kx.on('forget', (from) => {
       this.#post({ type: 'forget', participant: from });

@@ -23,7 +23,13 @@ function relay() {
       wire.push(data);
       for (const other of nodes.values()) if (other.id !== id && (to === undefined || to === other.id)) other.kx.receive(id, data);
     });
-    node.kx.on('sendKey', (k) => (node.sending = k));
+    let latestKey: SenderKey | null = null;
+    node.kx.on('sendKey', (k, delayMs) => {
+      latestKey = k;
+      setTimeout(() => {
+        if (latestKey === k) node.sending = k;
+      }, delayMs);
+    });
     node.kx.on('receiveKey', (from, k) => node.received.set(from, [...(node.received.get(from) ?? []), k]));
     node.kx.on('forget', (from) => node.received.delete(from));
     nodes.set(id, node);

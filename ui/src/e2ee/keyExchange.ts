@@ -32,8 +32,8 @@ interface Peer {
 }
 
 export type KeyExchangeEvents = {
-  /** Our sender key to encrypt with from now on. */
-  sendKey: [SenderKey];
+  /** Our sender key to encrypt with, starting `delayMs` from now (the others need it first). */
+  sendKey: [SenderKey, number];
   /** A peer's sender key to decrypt with. */
   receiveKey: [PeerId, SenderKey];
   /** A peer is gone (or re-keyed its identity): forget all its keys. */
@@ -60,7 +60,6 @@ export class KeyExchange extends Emitter<KeyExchangeEvents> {
   readonly #rejected = new Set<PeerId>();
   #code = '';
   #queue: Promise<void> = Promise.resolve();
-  #switchTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   private constructor(secret: MeetingSecretKeys, keyPair: CryptoKeyPair, publicKey: Uint8Array<ArrayBuffer>, send: KeyExchangeSend) {
@@ -113,7 +112,7 @@ export class KeyExchange extends Emitter<KeyExchangeEvents> {
       this.#rejected.clear();
       this.#self = self;
       this.#current = newSenderKey(this.#current.kid);
-      this.emit('sendKey', this.#current);
+      this.emit('sendKey', this.#current, 0);
       await this.#announce(false);
       await this.#updateCode();
     });
@@ -140,7 +139,6 @@ export class KeyExchange extends Emitter<KeyExchangeEvents> {
 
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#switchTimer);
     this.removeAllListeners();
   }
 
@@ -269,14 +267,14 @@ export class KeyExchange extends Emitter<KeyExchangeEvents> {
     this.#post({ v: 1, t: 'key', iv: toBase64Url(iv), ct: toBase64Url(ct) }, to);
   }
 
-  /** Hands `next` to every verified peer now and starts sending with it a little later. */
+  /**
+   * Hands `next` to every verified peer now; sending with it starts a little later. The delay runs in the
+   * transform worker, whose timers are not throttled like those of a page in a background tab.
+   */
   async #rotate(next: SenderKey): Promise<void> {
     this.#current = next;
     for (const id of this.#peers.keys()) await this.#sendKeyTo(id, next);
-    clearTimeout(this.#switchTimer);
-    this.#switchTimer = setTimeout(() => {
-      if (!this.#closed && this.#current === next) this.emit('sendKey', next);
-    }, SWITCH_DELAY_MS);
+    this.emit('sendKey', next, SWITCH_DELAY_MS);
   }
 
   async #updateCode(): Promise<void> {

@@ -19,6 +19,8 @@ let sent = 0;
 let unsentNoKey = 0;
 /** Key changes are applied in order even though deriving takes a moment. */
 let keyQueue: Promise<void> = Promise.resolve();
+/** Only the latest sendKey takes effect, even if an earlier one's delay ends later. */
+let sendKeyGeneration = 0;
 /** The latest video keyframe received, as forwarded (it is what the box sees); for the test hook only. */
 let sample: ForwardedSample | null = null;
 
@@ -77,9 +79,19 @@ self.onrtctransform = (event: RTCTransformEvent) => {
 self.onmessage = (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   switch (m.type) {
-    case 'sendKey':
-      keyQueue = keyQueue.then(async () => sender.setKey(await deriveSFrameKey(m.key, m.kid))).catch((err: unknown) => console.warn('setting the sender key failed', err));
+    case 'sendKey': {
+      const generation = ++sendKeyGeneration;
+      const derived = deriveSFrameKey(m.key, m.kid);
+      setTimeout(() => {
+        keyQueue = keyQueue
+          .then(async () => {
+            const k = await derived;
+            if (generation === sendKeyGeneration) sender.setKey(k);
+          })
+          .catch((err: unknown) => console.warn('setting the sender key failed', err));
+      }, m.delayMs);
       return;
+    }
     case 'receiveKey':
       keyQueue = keyQueue
         .then(async () => {

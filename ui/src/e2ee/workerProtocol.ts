@@ -12,7 +12,8 @@ export interface TransformOptions {
 }
 
 export type ToWorker =
-  | { type: 'sendKey'; kid: number; key: Uint8Array<ArrayBuffer> }
+  /** Encrypt with this key from `delayMs` on (a later sendKey cancels an earlier one still waiting). */
+  | { type: 'sendKey'; kid: number; key: Uint8Array<ArrayBuffer>; delayMs: number }
   | { type: 'receiveKey'; participant: string; kid: number; key: Uint8Array<ArrayBuffer> }
   | { type: 'forget'; participant: string }
   | { type: 'owner'; id: number; participant: string }
