@@ -267,6 +267,9 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
         feed,
         audio: true,
         video: true,
+        // Every publisher is end-to-end encrypted (SFrame in the browsers): Janus must not expect to
+        // read the payload beyond the clear VP8/Opus header bytes.
+        e2ee: true,
         jsep: { type: 'offer', sdp: offerSdp },
       });
       if (!res.jsep || res.jsep.type !== 'answer') throw new MediaError('Janus gave no answer', 'rejected');

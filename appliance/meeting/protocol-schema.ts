@@ -5,7 +5,9 @@ import {
   LIMITS,
   MEETING_ID_PATTERN,
   type AnswerMessage,
+  type ChatClientMessage,
   type ClientMessage,
+  type E2eeClientMessage,
   type ErrorCode,
   type HelloMessage,
   type KickMessage,
@@ -122,6 +124,26 @@ const ping: JSONSchemaType<PingMessage> = {
   properties: { type: { type: 'string', const: 'ping' }, seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } },
 };
 
+const e2ee: JSONSchemaType<E2eeClientMessage> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'data'],
+  properties: {
+    type: { type: 'string', const: 'e2ee' },
+    to: { ...PARTICIPANT_ID, nullable: true },
+    data: { type: 'string', minLength: 1, maxLength: LIMITS.maxE2eeChars, pattern: '^[A-Za-z0-9_-]+$' },
+  },
+};
+const chat: JSONSchemaType<ChatClientMessage> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'data'],
+  properties: {
+    type: { type: 'string', const: 'chat' },
+    data: { type: 'string', minLength: 1, maxLength: LIMITS.maxChatChars, pattern: '^[A-Za-z0-9_-]+$' },
+  },
+};
+
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validators: Record<ClientMessage['type'], ValidateFunction> = {
   hello: ajv.compile(hello),
@@ -133,6 +155,8 @@ const validators: Record<ClientMessage['type'], ValidateFunction> = {
   kick: ajv.compile(kick),
   leave: ajv.compile(leave),
   ping: ajv.compile(ping),
+  e2ee: ajv.compile(e2ee),
+  chat: ajv.compile(chat),
 };
 
 export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string; about?: string };

@@ -29,6 +29,13 @@ export const LIMITS = {
   maxInvalidMessages: 20,
   /** Time allowed between opening the socket and a valid `hello`, in ms. */
   helloTimeoutMs: 10_000,
+  /** Opaque end-to-end encryption payloads (key announcements, pairwise-encrypted sender keys), base64url characters. */
+  maxE2eeChars: 2048,
+  /** Encrypted chat payloads, base64url characters (about 4,000 characters of text after encryption). */
+  maxChatChars: 12 * 1024,
+  /** Token bucket for relayed E2EE and chat messages (besides the general one). */
+  relayPerSecond: 10,
+  relayBurst: 40,
 } as const;
 
 /** WebSocket close codes the service uses (4000–4999 are free for applications). */
@@ -137,7 +144,24 @@ export interface PingMessage {
   seq: number;
 }
 
+/**
+ * An end-to-end encryption message for one participant (`to`) or for everyone else in the meeting. The
+ * service cannot read `data` and only relays it; see docs/protocol.md for what the browsers put inside.
+ */
+export interface E2eeClientMessage {
+  type: 'e2ee';
+  to?: ParticipantId;
+  data: string;
+}
+/** An encrypted chat message for everyone else in the meeting; relayed, never stored. */
+export interface ChatClientMessage {
+  type: 'chat';
+  data: string;
+}
+
 export type ClientMessage =
+  | E2eeClientMessage
+  | ChatClientMessage
   | HelloMessage
   | PublishMessage
   | AnswerMessage
@@ -207,7 +231,22 @@ export interface PongMessage {
   seq: number;
 }
 
+/** A relayed `e2ee` message; `from` is set by the service, `to` tells whether it was addressed to us alone. */
+export interface E2eeServerMessage {
+  type: 'e2ee';
+  from: ParticipantId;
+  direct: boolean;
+  data: string;
+}
+export interface ChatServerMessage {
+  type: 'chat';
+  from: ParticipantId;
+  data: string;
+}
+
 export type ServerMessage =
+  | E2eeServerMessage
+  | ChatServerMessage
   | WelcomeMessage
   | PublisherAnswerMessage
   | SubscriberOfferMessage

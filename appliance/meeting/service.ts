@@ -11,7 +11,9 @@ import {
   CloseCode,
   LIMITS,
   PROTOCOL_VERSION,
+  type ChatClientMessage,
   type ClientMessage,
+  type E2eeClientMessage,
   type ErrorCode,
   type HelloMessage,
   type Participant,
@@ -134,6 +136,8 @@ export class Session {
   readonly #conn: Connection;
   readonly #log: Logger;
   readonly #bucket = new TokenBucket(LIMITS.messagesPerSecond, LIMITS.messageBurst);
+  /** Relayed messages reach other people's browsers, so they get a tighter budget of their own. */
+  readonly #relayBucket = new TokenBucket(LIMITS.relayPerSecond, LIMITS.relayBurst);
   readonly #helloTimer: NodeJS.Timeout;
   #invalid = 0;
   #droppedSinceNotice = 0;
@@ -281,9 +285,29 @@ export class Session {
       case 'ping':
         this.#conn.send({ type: 'pong', seq: message.seq });
         return;
+      case 'e2ee':
+      case 'chat':
+        return this.#relay(message);
       default:
         return assertUnreachable(message);
     }
+  }
+
+  /** Passes an opaque E2EE or chat payload to the others in the same meeting; nothing is kept or logged. */
+  #relay(message: E2eeClientMessage | ChatClientMessage): void {
+    const { meeting, self } = this.#joined();
+    if (!this.#relayBucket.take()) throw new ClientError('rate-limited', `too many ${message.type} messages; this one was dropped`);
+    if (message.type === 'chat') {
+      meeting.broadcast({ type: 'chat', from: self.id, data: message.data }, self.id);
+      return;
+    }
+    if (message.to === undefined) {
+      meeting.broadcast({ type: 'e2ee', from: self.id, direct: false, data: message.data }, self.id);
+      return;
+    }
+    const target = message.to === self.id ? undefined : meeting.member(message.to);
+    if (!target) throw new ClientError('not-found', 'no such participant in this meeting');
+    target.connection.send({ type: 'e2ee', from: self.id, direct: true, data: message.data });
   }
 
   async #hello(message: HelloMessage): Promise<void> {

@@ -2,6 +2,7 @@
 // both with a fake camera and microphone, through puppeteer-core. Every launch gets a fresh temporary
 // profile; `close()` on a launched browser (or `closeAllBrowsers()`) always ends the process and removes
 // the profile, even when the browser hangs.
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -344,13 +345,20 @@ export async function openParticipant(
   baseUrl: string,
   meetingId: string,
   name: string,
-  { joinTimeoutMs = 20_000 }: { joinTimeoutMs?: number } = {},
+  { joinTimeoutMs = 20_000, secret = meetingSecretFor(meetingId), beforeNavigate }: {
+    joinTimeoutMs?: number;
+    /** The meeting secret in the link's fragment; by default one derived from the meeting ID, so that every page of a test shares it. */
+    secret?: string;
+    /** Runs on the new page before it opens the meeting (e.g. to start capturing what it sends). */
+    beforeNavigate?: (page: Page) => Promise<void>;
+  } = {},
 ): Promise<Participant> {
   const b = 'browser' in browser ? browser.browser : browser;
   const page = await b.newPage();
   const requests = await recordRequests(page, baseUrl);
   const pageErrors = recordPageErrors(page);
-  await page.goto(new URL(`/r/${meetingId}`, baseUrl).href, { waitUntil: 'load' });
+  await beforeNavigate?.(page);
+  await page.goto(new URL(`/r/${meetingId}#${secret}`, baseUrl).href, { waitUntil: 'load' });
   const input = await controlByLabel(page, 'Your name');
   await input.evaluate((el) => {
     (el as HTMLInputElement).focus();
@@ -367,6 +375,14 @@ export async function openParticipant(
     throw new Error(`${String(err)}; page errors: ${pageErrors.errors().join(' | ') || 'none'}`);
   });
   return { page, name, requests, pageErrors };
+}
+
+/**
+ * A meeting secret for tests: base64url, 128 bits, the same for every page of one meeting and
+ * different per meeting. (Real links carry a random secret made by the browser that starts the meeting.)
+ */
+export function meetingSecretFor(meetingId: string): string {
+  return createHash('sha256').update(`stube test secret ${meetingId}`).digest('base64url').slice(0, 22);
 }
 
 /** Clicks "Start a meeting" on the landing page and returns the new meeting's ID. */

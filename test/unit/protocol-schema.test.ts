@@ -72,6 +72,9 @@ const valid: [string, ClientMessage][] = [
   ['kick', kick],
   ['leave', leave],
   ['ping', ping],
+  ['e2ee (to everyone)', { type: 'e2ee', data: 'eyJrIjoiYW5ub3VuY2UifQ' }],
+  ['e2ee (to one participant)', { type: 'e2ee', to: 'AAAAAAAAAAAAAAAAAAAAAA', data: 'q83v' }],
+  ['chat', { type: 'chat', data: 'AbC-_9' }],
 ];
 
 describe('parseClientMessage: valid messages', () => {
@@ -83,6 +86,7 @@ describe('parseClientMessage: valid messages', () => {
     const types = new Set(valid.map(([, m]) => m.type));
     const all: Record<ClientMessage['type'], true> = {
       hello: true, publish: true, answer: true, trickle: true, media: true, view: true, kick: true, leave: true, ping: true,
+      e2ee: true, chat: true,
     };
     expect([...types].sort()).toEqual(Object.keys(all).sort());
   });

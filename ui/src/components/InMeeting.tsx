@@ -1,7 +1,9 @@
 import { useState } from 'preact/hooks';
 import { useEvent } from '../app/hooks.js';
 import type { Room } from '../meeting/Room.js';
+import { ChatPanel } from './ChatPanel.js';
 import { Controls } from './Controls.js';
+import { E2eeStatus } from './E2eeStatus.js';
 import { Notices, useNotices } from './Notices.js';
 import { ParticipantList } from './ParticipantList.js';
 import { VideoGrid } from './VideoGrid.js';
@@ -23,12 +25,14 @@ export function InMeeting({ room }: { room: Room }) {
         <span class="status" role="status">
           {status}
         </span>
+        <E2eeStatus room={room} />
       </header>
       <div class="stage">
         <main class="tiles-area" aria-label="Meeting">
           <VideoGrid room={room} participants={participants} />
         </main>
         {peopleOpen && <ParticipantList room={room} participants={participants} onClose={() => setPeopleOpen(false)} />}
+        <ChatPanel room={room} />
       </div>
       <Controls room={room} peopleOpen={peopleOpen} togglePeople={() => setPeopleOpen((o) => !o)} notify={notify} />
       <Notices notices={notices} dismiss={dismiss} />

@@ -1,5 +1,7 @@
 import { useState } from 'preact/hooks';
+import { formatFragment } from '../app/fragment.js';
 import { navigate } from '../app/navigation.js';
+import { newMeetingSecret } from '../e2ee/secretKeys.js';
 import { meetingPathFor } from '../app/routes.js';
 import { MEETING_ID_PATTERN, type CreateMeetingResponse } from '../meeting/protocolImports.js';
 
@@ -17,7 +19,8 @@ export function Landing() {
       if (typeof body.id !== 'string' || !new RegExp(MEETING_ID_PATTERN).test(body.id)) {
         throw new Error('the box sent an invalid meeting ID');
       }
-      navigate(meetingPathFor(body.id));
+      // The meeting secret is made here, in the browser, and travels only in the link's fragment.
+      navigate(meetingPathFor(body.id) + formatFragment({ secret: newMeetingSecret() }));
     } catch (err) {
       console.error('creating a meeting failed', err);
       setError(`Could not start a meeting: ${err instanceof Error ? err.message : String(err)}. Try again.`);

@@ -4,21 +4,83 @@ import { useEffect, useState } from 'preact/hooks';
 import { useEvent } from '../app/hooks.js';
 import { navigate } from '../app/navigation.js';
 import { signallingUrl } from '../app/routes.js';
-import { setHookRoom } from '../app/testHook.js';
+import { parseFragment } from '../app/fragment.js';
+import { setHookPageState, setHookRoom } from '../app/testHook.js';
+import { E2eeSession } from '../e2ee/E2eeSession.js';
+import { missingE2eeCapability } from '../e2ee/support.js';
 import { LocalMedia } from '../meeting/LocalMedia.js';
 import { Room } from '../meeting/Room.js';
 import { SIGNALLING_PATH } from '../meeting/protocolImports.js';
 import { InMeeting } from './InMeeting.js';
 import { PreJoin } from './PreJoin.js';
+import { SecretPrompt } from './SecretPrompt.js';
 
 export function MeetingPage({ meetingId }: { meetingId: string }) {
   const [visit, setVisit] = useState(0);
-  return <MeetingVisit key={visit} meetingId={meetingId} rejoin={() => setVisit((v) => v + 1)} />;
+  // The secret is read from the fragment once; it is never sent anywhere (see e2ee/E2eeSession.ts).
+  const [secret, setSecret] = useState(() => parseFragment(location.hash).secret ?? null);
+  const [missing, setMissing] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    void missingE2eeCapability().then((m) => live && setMissing(m));
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (missing === undefined) return <main class="ended" aria-busy="true" />;
+  if (missing) {
+    setHookPageState('unsupported');
+    return (
+      <main class="ended">
+        <h1>This browser cannot join</h1>
+        <p role="alert">{missing}</p>
+      </main>
+    );
+  }
+  if (!secret) {
+    setHookPageState('needs-secret');
+    return <SecretPrompt onSecret={setSecret} />;
+  }
+  return <MeetingVisit key={visit} meetingId={meetingId} secret={secret} rejoin={() => setVisit((v) => v + 1)} />;
 }
 
-function MeetingVisit({ meetingId, rejoin }: { meetingId: string; rejoin: () => void }) {
+function MeetingVisit({ meetingId, secret, rejoin }: { meetingId: string; secret: string; rejoin: () => void }) {
+  const [e2ee, setE2ee] = useState<E2eeSession | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    let made: E2eeSession | null = null;
+    E2eeSession.create(secret).then(
+      (s) => {
+        made = s;
+        if (live) setE2ee(s);
+        else s.close();
+      },
+      (err: unknown) => {
+        console.error('starting end-to-end encryption failed', err);
+        if (live) setFailure(err instanceof Error ? err.message : String(err));
+      },
+    );
+    return () => {
+      live = false;
+      made?.close();
+    };
+  }, [secret]);
+  if (failure) {
+    return (
+      <main class="ended">
+        <h1>Encryption could not start</h1>
+        <p role="alert">End-to-end encryption could not be set up ({failure}), so this page does not join.</p>
+      </main>
+    );
+  }
+  if (!e2ee) return <main class="ended" aria-busy="true" />;
+  return <MeetingRoom meetingId={meetingId} e2ee={e2ee} rejoin={rejoin} />;
+}
+
+function MeetingRoom({ meetingId, e2ee, rejoin }: { meetingId: string; e2ee: E2eeSession; rejoin: () => void }) {
   const [room] = useState(
-    () => new Room({ meetingId, local: new LocalMedia(), signalUrl: signallingUrl(location, SIGNALLING_PATH) }),
+    () => new Room({ meetingId, local: new LocalMedia(), signalUrl: signallingUrl(location, SIGNALLING_PATH), e2ee }),
   );
   useEvent(room, 'state');
 

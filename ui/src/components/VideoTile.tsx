@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
+import { useEvent } from '../app/hooks.js';
 import type { Room, RoomParticipant } from '../meeting/Room.js';
 import { Icon } from './Icon.js';
 import { MediaView } from './MediaView.js';
@@ -32,6 +33,9 @@ export function VideoTile({ room, participant }: { room: Room; participant: Room
     };
   }, [room, info.id, isSelf]);
 
+  const e2ee = room.e2ee;
+  if (e2ee) useEvent(e2ee, 'changed');
+  const cantDecrypt = !isSelf && e2ee !== null && (e2ee.undecryptable().includes(info.id) || e2ee.rejected().includes(info.id));
   const classes = ['tile'];
   if (talking) classes.push('talking');
   if (!showsVideo) classes.push('no-video');
@@ -41,6 +45,11 @@ export function VideoTile({ room, participant }: { room: Room; participant: Room
       {!showsVideo && (
         <div class="avatar" aria-hidden="true">
           {initials(info.name)}
+        </div>
+      )}
+      {cantDecrypt && (
+        <div class="cant-decrypt" data-e2ee="undecryptable">
+          Can't decrypt
         </div>
       )}
       <figcaption>

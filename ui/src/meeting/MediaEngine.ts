@@ -304,6 +304,13 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
         if (gen === this.#generation) trickle.add(ev.candidate);
       };
     }
+    // Receivers get their pipeline as soon as they exist (during setRemoteDescription): Chromium hands a
+    // frame transform no frames when it is attached only after negotiation has finished.
+    pc.ontrack = (ev) => {
+      if (gen !== this.#generation) return;
+      const s = streams.find((x) => x.mid === ev.transceiver.mid);
+      if (s) this.#attachReceiver(ev.receiver, s);
+    };
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
       if (gen !== this.#generation) return;
@@ -323,6 +330,12 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
     this.emit('remoteTracks', this.#collectRemoteTracks(pc));
   }
 
+  #attachReceiver(receiver: RTCRtpReceiver, s: SubscriberStream): void {
+    if (this.#receiverOwners.get(receiver) === s.participant) return;
+    this.#receiverOwners.set(receiver, s.participant);
+    this.#pipeline.attachReceiver(receiver, s.kind, s.participant);
+  }
+
   #collectRemoteTracks(pc: RTCPeerConnection): Map<ParticipantId, RemoteTracks> {
     const byMid = new Map<string, RTCRtpTransceiver>();
     for (const t of pc.getTransceivers()) if (t.mid !== null) byMid.set(t.mid, t);
@@ -331,10 +344,7 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
       const t = byMid.get(s.mid);
       if (!t || t.currentDirection === 'inactive' || t.currentDirection === 'stopped') continue;
       const receiver = t.receiver;
-      if (this.#receiverOwners.get(receiver) !== s.participant) {
-        this.#receiverOwners.set(receiver, s.participant);
-        this.#pipeline.attachReceiver(receiver, s.kind, s.participant);
-      }
+      this.#attachReceiver(receiver, s);
       const entry = out.get(s.participant) ?? {};
       entry[s.kind] = receiver.track;
       out.set(s.participant, entry);

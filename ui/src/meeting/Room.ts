@@ -1,6 +1,7 @@
 // The meeting as this browser sees it: who is here, their media, who is talking, and our own state. It
 // wires the signalling client, the media engine and the local devices together and emits typed events
 // that the components render. No DOM here apart from the remote MediaStreams it hands out.
+import type { E2eeSession } from '../e2ee/E2eeSession.js';
 import { Emitter } from './Emitter.js';
 import { LocalMedia } from './LocalMedia.js';
 import { MediaEngine, type RemoteTracks, type TrackPipeline } from './MediaEngine.js';
@@ -48,6 +49,8 @@ export interface RoomOptions {
   createSocket?: (url: string) => SocketLike;
   policy?: ReconnectPolicy;
   pipeline?: TrackPipeline;
+  /** End-to-end encryption: its pipeline wraps every sender and receiver, and it gets the relayed messages. */
+  e2ee?: E2eeSession;
 }
 
 /** What to tell someone whose meeting ended for a reason other than leaving. */
@@ -133,6 +136,11 @@ export class Room extends Emitter<RoomEvents> {
     return this.#self;
   }
 
+  /** The meeting's end-to-end encryption, when on (always, in the app). */
+  get e2ee(): E2eeSession | null {
+    return this.#opts.e2ee ?? null;
+  }
+
   get isModerator(): boolean {
     return this.#self?.role === 'moderator';
   }
@@ -169,6 +177,9 @@ export class Room extends Emitter<RoomEvents> {
       createSocket: this.#opts.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike),
     });
     this.#signal = signal;
+    const e2ee = this.#opts.e2ee;
+    e2ee?.connect((m) => signal.send(m));
+    const pcConfig = e2ee?.peerConnectionConfig ?? {};
     const engine = new MediaEngine({
       send: (m) => signal.send(m),
       local: () => ({
@@ -178,6 +189,8 @@ export class Room extends Emitter<RoomEvents> {
         videoMuted: this.#localVideoMuted(),
       }),
       ...(this.#opts.pipeline ? { pipeline: this.#opts.pipeline } : {}),
+      ...(e2ee ? { pipeline: e2ee.pipeline } : {}),
+      ...(Object.keys(pcConfig).length > 0 ? { createPeerConnection: (c: RTCConfiguration) => new RTCPeerConnection({ ...c, ...pcConfig }) } : {}),
     });
     this.#engine = engine;
     engine.on('remoteTracks', (tracks) => {
@@ -278,6 +291,8 @@ export class Room extends Emitter<RoomEvents> {
     this.#publishRetries = 0;
     if (resumed) this.emit('notice', { kind: 'info', text: 'Reconnected.' });
     this.#setState('joined');
+    // Keys first: the others must be able to decrypt our first frames.
+    this.#opts.e2ee?.joined(w.you.id);
     void this.#engine?.start(w.iceServers);
     this.#view.resume();
     clearInterval(this.#bandwidthTimer);
@@ -305,6 +320,7 @@ export class Room extends Emitter<RoomEvents> {
         this.#remote.delete(m.participant);
         this.#talking.delete(m.participant);
         this.#view.removeTile(m.participant);
+        this.#opts.e2ee?.participantLeft(m.participant);
         if (who && m.reason === 'kicked') this.emit('notice', { kind: 'info', text: `${who.name} was removed from the meeting.` });
         this.emit('changed');
         return;
@@ -321,6 +337,10 @@ export class Room extends Emitter<RoomEvents> {
         console.warn(`service reported ${m.code}${m.about ? ` about ${m.about}` : ''}: ${m.message}`);
         if (m.about === 'publish' && m.code === 'media-failed') this.#retryPublish();
         else this.emit('notice', { kind: 'error', text: m.message });
+        return;
+      case 'e2ee':
+      case 'chat':
+        this.#opts.e2ee?.receive(m);
         return;
       case 'welcome':
       case 'pong':
@@ -380,6 +400,7 @@ export class Room extends Emitter<RoomEvents> {
     this.#view.pause();
     this.#engine?.close();
     this.#engine = null;
+    this.#opts.e2ee?.close();
     this.#remote.clear();
     this.#talking.clear();
     this.#remoteTracks = new Map();
