@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useEvent } from '../app/hooks.js';
 import type { Room } from '../meeting/Room.js';
+import { ConnectionPath } from './ConnectionPath.js';
 import { Controls } from './Controls.js';
 import { Notices, useNotices } from './Notices.js';
 import { ParticipantList } from './ParticipantList.js';
@@ -23,6 +24,7 @@ export function InMeeting({ room }: { room: Room }) {
         <span class="status" role="status">
           {status}
         </span>
+        <ConnectionPath room={room} />
       </header>
       <div class="stage">
         <main class="tiles-area" aria-label="Meeting">
