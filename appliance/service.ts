@@ -54,10 +54,11 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
   const media = await JanusMedia.create({ socketPath, apiSecret: secrets.apiSecret, adminKey: secrets.adminKey, log: log.child('media') }, 60_000);
   const store = await MeetingStore.open(settings.dataDir);
   let turn: TurnService | null = null;
+  let tlsPort: number | null = null;
   if (settings.turn.mode !== 'off') {
     turn = await startTurn({
       settings: settings.turn,
-      tlsPort: settings.https?.port ?? null,
+      tlsPort: () => tlsPort,
       allowedPeers: settings.turn.peers.length > 0 ? settings.turn.peers : ownAddresses(),
       realm: 'stube.local',
       log: log.child('turn'),
@@ -97,6 +98,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
       log: log.child('tls'),
     });
     port = (await front.listen(listen.host, listen.port)).port;
+    tlsPort = port;
   } else {
     server = await new Promise((resolve) => {
       const s = serve({ fetch: holder.fetch, hostname: listen.host, port: listen.port }, () => resolve(s));

@@ -83,7 +83,9 @@ export function createTlsFront(opts: TlsFrontOptions): TlsFront {
     cert: opts.cert,
     key: opts.key,
     minVersion: 'TLSv1.2',
-    ALPNProtocols: opts.turn ? [ALPN_HTTP, ALPN_TURN] : [ALPN_HTTP],
+    // Server preference: a client that offers both (coturn's own client offers http/1.1 too) speaks
+    // TURN to a TURN port; browsers never offer stun.turn for pages.
+    ALPNProtocols: opts.turn ? [ALPN_TURN, ALPN_HTTP] : [ALPN_HTTP],
     handshakeTimeout: FRONT_LIMITS.firstBytesTimeoutMs,
   });
   server.maxConnections = FRONT_LIMITS.maxConnections;

@@ -22,8 +22,9 @@ export interface TurnService {
 
 export interface TurnStartOptions {
   settings: TurnSettings;
-  /** The HTTPS port the TLS front listens on (the `turns:` URLs), or null without one. */
-  tlsPort: number | null;
+  /** The HTTPS port the TLS front listens on (the `turns:` URLs), or null without one. A function: the
+   *  front starts listening after TURN is up, and may be given port 0 in tests. */
+  tlsPort: () => number | null;
   /** The only peers coturn may relay to: the media server's addresses (managed mode). */
   allowedPeers: string[];
   realm: string;
@@ -71,7 +72,7 @@ export async function startTurn(opts: TurnStartOptions): Promise<TurnService> {
     iceServersFor(hostHeader) {
       const host = hostFromHeader(hostHeader);
       if (!host) return [];
-      return turnIceServers(host, secret.mint(settings.ttlSeconds), { turn: settings.port, tls: opts.tlsPort });
+      return turnIceServers(host, secret.mint(settings.ttlSeconds), { turn: settings.port, tls: opts.tlsPort() });
     },
     async rotateSecret() {
       await secret.rotate();
