@@ -54,6 +54,8 @@ export interface TurnSettings {
   wrapper: string[];
   /** Managed mode: the only relay peers (the media server's addresses); empty: this host's addresses. */
   peers: string[];
+  /** Managed mode: addresses coturn listens on; empty: all. */
+  listen: string[];
 }
 
 export class SettingsError extends Error {
@@ -70,7 +72,7 @@ const HELP = `Usage: stube [options]
 Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
   STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING,
   STUBE_TURN (managed|external|off), STUBE_TURN_PORT, STUBE_TURN_HOST, STUBE_TURN_SECRET_FILE, STUBE_TURN_TTL,
-  STUBE_TURN_RELAY_PORTS, STUBE_TURN_DIR, STUBE_TURN_WRAPPER, STUBE_TURN_PEERS`;
+  STUBE_TURN_RELAY_PORTS, STUBE_TURN_DIR, STUBE_TURN_WRAPPER, STUBE_TURN_PEERS, STUBE_TURN_LISTEN`;
 
 /** Interfaces Janus never offers as candidates (virtual machine and container bridges). */
 export const DEFAULT_ICE_IGNORE = 'vmnet,docker';
@@ -209,6 +211,8 @@ function loadTurnSettings(env: NodeJS.ProcessEnv, dataDir: string, root: string)
   }
   const peers = (env.STUBE_TURN_PEERS ?? '').split(',').filter(Boolean);
   if (peers.some((p) => isIP(p) === 0)) throw new SettingsError('STUBE_TURN_PEERS: expected IP addresses separated by commas');
+  const listen = (env.STUBE_TURN_LISTEN ?? '').split(',').filter(Boolean);
+  if (listen.some((p) => isIP(p) === 0)) throw new SettingsError('STUBE_TURN_LISTEN: expected IP addresses separated by commas');
   return {
     mode,
     port,
@@ -219,5 +223,6 @@ function loadTurnSettings(env: NodeJS.ProcessEnv, dataDir: string, root: string)
     dir: resolve(env.STUBE_TURN_DIR ?? join(root, '.runtime', 'coturn')),
     wrapper: (env.STUBE_TURN_WRAPPER ?? '').split(' ').filter(Boolean),
     peers,
+    listen,
   };
 }

@@ -49,7 +49,7 @@ export async function startTurn(opts: TurnStartOptions): Promise<TurnService> {
     coturn = new CoturnProcess({
       config: {
         ...coturnLimits(),
-        listeningIps: [],
+        listeningIps: settings.listen,
         turnPort: settings.port,
         realm: opts.realm,
         hostname: 'stube',

@@ -54,6 +54,7 @@ describe('loadSettings defaults', () => {
         dir: join(ROOT, '.runtime', 'coturn'),
         wrapper: [],
         peers: [],
+        listen: [],
       },
       uiDir: join(ROOT, 'dist', 'ui'),
       logLevel: 'info',
