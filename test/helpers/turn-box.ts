@@ -115,6 +115,10 @@ export async function startTurnBox(opts: { frontHost?: string; frontPort?: numbe
   };
 }
 
+/** open: everything; no-direct: nothing to the media server's own link (TURN over UDP works); no-udp: no
+ *  UDP at all; tcp-443-only: only TCP to port 443. */
+export type HostileNetwork = 'open' | 'no-direct' | 'no-udp' | 'tcp-443-only';
+
 export interface HostileBox {
   service: RunningService;
   /** The service's base URL as the browser's namespace sees it (port 443). */
@@ -123,8 +127,8 @@ export interface HostileBox {
   /** The browser's namespace: reaches the service (HTTPS and TURN) through the host, Janus directly. */
   browserNs: TestNetns;
   logLines: string[];
-  /** Replaces the browser namespace's firewall: 'open', 'no-udp' or 'tcp-443-only'. */
-  setNetwork(kind: 'open' | 'no-udp' | 'tcp-443-only'): void;
+  /** Replaces the browser namespace's firewall (see HostileNetwork). */
+  setNetwork(kind: HostileNetwork): void;
   /** An executable that starts Chromium inside the browser's namespace (use with pipe: true). */
   chromiumInNs: string;
   stop(): Promise<void>;
@@ -160,6 +164,7 @@ export async function startHostileBox(): Promise<HostileBox> {
     const run = (...args: string[]): void => {
       execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     };
+    const directNet = `10.233.${sub}.0/24`;
     run('link', 'add', boxIf, 'type', 'veth', 'peer', 'name', brIf);
     run('link', 'set', boxIf, 'netns', box.name);
     run('link', 'set', brIf, 'netns', browserNs.name);
@@ -209,8 +214,12 @@ export async function startHostileBox(): Promise<HostileBox> {
       setNetwork(kind) {
         // Like a strict company firewall: the outbound rule decides, and nothing comes in that was not
         // an answer (otherwise the media server's own connectivity checks would open a UDP path).
-        const out =
-          kind === 'open' ? '' : kind === 'no-udp' ? 'oif != "lo" meta l4proto udp drop' : 'oif "lo" accept\n  tcp dport 443 accept\n  drop';
+        const out = {
+          open: '',
+          'no-direct': `ip daddr ${directNet} drop`,
+          'no-udp': 'oif != "lo" meta l4proto udp drop',
+          'tcp-443-only': 'oif "lo" accept\n  tcp dport 443 accept\n  drop',
+        }[kind];
         const input = kind === 'open' ? '' : 'iif "lo" accept\n  ct state established,related accept\n  drop';
         nft(
           'flush ruleset\ntable inet hostile {\n' +
