@@ -1,10 +1,10 @@
 // Builds the running service from Settings: Janus (managed or external), media backend, meetings, HTTP
 // and WebSocket servers. main.ts calls this; integration tests call it too, with their own settings.
 import './server/node-compat.js';
-import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, serve, type ServerType } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
 import { Hono } from 'hono';
 import type { Settings } from './config/settings.js';
@@ -17,6 +17,8 @@ import { MeetingStore } from './meeting/store.js';
 import { LIMITS } from './meeting/protocol.js';
 import { createApp } from './server/app.js';
 import { signallingHandler } from './server/signalling.js';
+import { createTlsFront, type TlsFront } from './server/tls-front.js';
+import { ownAddresses, startTurn, type TurnService } from './turn/turn-service.js';
 
 export interface RunningService {
   /** Base URL the service answers on, e.g. http://127.0.0.1:8080. */
@@ -24,6 +26,7 @@ export interface RunningService {
   meetings: MeetingService;
   media: JanusMedia;
   janus: JanusProcess | null;
+  turn: TurnService | null;
   stop(): Promise<void>;
 }
 
@@ -50,7 +53,19 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
   }
   const media = await JanusMedia.create({ socketPath, apiSecret: secrets.apiSecret, adminKey: secrets.adminKey, log: log.child('media') }, 60_000);
   const store = await MeetingStore.open(settings.dataDir);
-  const meetings = new MeetingService({ media, store, log: log.child('meeting') });
+  let turn: TurnService | null = null;
+  let tlsPort: number | null = null;
+  if (settings.turn.mode !== 'off') {
+    turn = await startTurn({
+      settings: settings.turn,
+      tlsPort: () => tlsPort,
+      allowedPeers: settings.turn.peers.length > 0 ? settings.turn.peers : ownAddresses(),
+      realm: 'stube.local',
+      log: log.child('turn'),
+    });
+  }
+  const iceServersFor = turn ? turn.iceServersFor.bind(turn) : undefined;
+  const meetings = new MeetingService({ media, store, log: log.child('meeting'), ...(iceServersFor ? { iceServersFor } : {}) });
 
   const holder = new Hono();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app: holder });
@@ -68,27 +83,32 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
 
   const listen = settings.https ?? settings.http;
   if (!listen) throw new Error('nothing to listen on');
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve(
-      {
-        fetch: holder.fetch,
-        hostname: listen.host,
-        port: listen.port,
-        ...(settings.https
-          ? {
-              createServer: createHttpsServer,
-              serverOptions: { cert: readFileSync(settings.https.certFile), key: readFileSync(settings.https.keyFile) },
-            }
-          : {}),
-      },
-      () => resolve(s),
-    );
-  });
+  // HTTPS goes through the TLS front, which shares the port with TURN over TLS (server/tls-front.ts):
+  // the HTTP server itself then never listens, it gets the front's connections.
+  let front: TlsFront | null = null;
+  let server: ServerType;
+  let port: number;
+  if (settings.https) {
+    server = createAdaptorServer({ fetch: holder.fetch });
+    front = createTlsFront({
+      cert: readFileSync(settings.https.certFile),
+      key: readFileSync(settings.https.keyFile),
+      http: server as HttpServer,
+      turn: turn?.upstream ?? null,
+      log: log.child('tls'),
+    });
+    port = (await front.listen(listen.host, listen.port)).port;
+    tlsPort = port;
+  } else {
+    server = await new Promise((resolve) => {
+      const s = serve({ fetch: holder.fetch, hostname: listen.host, port: listen.port }, () => resolve(s));
+    });
+    port = (server.address() as AddressInfo).port;
+  }
   injectWebSocket(server);
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `${settings.https ? 'https' : 'http'}://${host}:${addr.port}`;
-  log.info('service listening', { scheme: settings.https ? 'https' : 'http', port: addr.port });
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  const url = `${settings.https ? 'https' : 'http'}://${host}:${port}`;
+  log.info('service listening', { scheme: settings.https ? 'https' : 'http', port, turn: settings.turn.mode });
 
   let stopped = false;
   return {
@@ -96,14 +116,17 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     meetings,
     media,
     janus,
+    turn,
     async stop() {
       if (stopped) return;
       stopped = true;
       meetings.closeAll();
       for (const client of wss.clients) client.terminate();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await front?.close();
+      if (!front) await new Promise<void>((resolve) => server.close(() => resolve()));
       await media.close();
       await janus?.stop();
+      await turn?.stop();
     },
   };
 }

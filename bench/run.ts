@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchMeeting, median } from './meeting.js';
+import { benchTurn } from './turn.js';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -29,6 +30,16 @@ const rows: [string, string][] = [
   ['client JavaScript for a meeting page, gzip -9', `${m.clientJsGzipKiB.toFixed(1)} KiB`],
   ['all files of a meeting page (HTML, JS, CSS), gzip -9', `${m.clientAllGzipKiB.toFixed(1)} KiB`],
 ];
+// TURN: the paths a participant can end on, and what relaying over TLS costs (STUBE_BENCH_TURN=0 skips).
+if (process.env.STUBE_BENCH_TURN !== '0') {
+  const t = await benchTurn(Number(process.env.STUBE_BENCH_TURN_RUNS ?? 5));
+  for (const [p, xs] of Object.entries(t.firstFrameMs)) {
+    rows.push([`join → first remote video frame over ${p} (hostile-network namespaces), median of ${xs.length}`, `${median(xs).toFixed(0)} ms (all: ${fmt(xs)})`]);
+  }
+  rows.push(['service + coturn CPU, 2 participants direct', `${t.cpuDirectPct.toFixed(1)} % of a core`]);
+  rows.push(['service + coturn CPU, 2 participants over TURN/TLS (443 front)', `${t.cpuTurnTlsPct.toFixed(1)} % of a core`]);
+  rows.push(['extra CPU per participant relayed over TURN/TLS', `${t.extraCpuPerTlsParticipantPct.toFixed(1)} % of a core`]);
+}
 const table = [`Machine: ${where}`, '', '| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 console.log(`\n${table}\n`);
 mkdirSync(join(ROOT, 'out'), { recursive: true });

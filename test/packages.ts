@@ -15,6 +15,9 @@ export const REQUIRED_PACKAGES: readonly RequiredPackage[] = [
   { pkg: 'firefox-esr', probe: '/usr/bin/firefox-esr', for: 'integration' },
   { pkg: 'iproute2', probe: '/usr/sbin/ip', for: 'integration' },
   { pkg: 'nftables', probe: '/usr/sbin/nft', for: 'integration' },
+  // turnserver, and turnutils_uclient / turnutils_peer for the TURN tests. Its own service never starts
+  // here (no systemd as PID 1; the test runner's installs must not start daemons either).
+  { pkg: 'coturn', probe: '/usr/bin/turnutils_uclient', for: 'integration' },
   { pkg: 'mmdebstrap', probe: '/usr/bin/mmdebstrap', for: 'image' },
   { pkg: 'qemu-system-x86', probe: '/usr/bin/qemu-system-x86_64', for: 'image' },
   { pkg: 'ovmf', probe: '/usr/share/OVMF/OVMF_CODE_4M.fd', for: 'image' },

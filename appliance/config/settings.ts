@@ -30,9 +30,32 @@ export interface Settings {
     iceEnforceList: string;
     natMapping: string;
   };
+  turn: TurnSettings;
   uiDir: string;
   /** `debug` adds per-message traces (still without names, addresses or secrets). */
   logLevel: 'info' | 'debug';
+}
+
+export interface TurnSettings {
+  /** `managed`: the service runs coturn as its child (development, tests); `external`: systemd runs it
+   *  (the appliance); `off`: no TURN, participants get no ICE servers. */
+  mode: 'managed' | 'external' | 'off';
+  /** coturn's UDP/TCP port, also in the `turn:` URLs. */
+  port: number;
+  /** Where the TLS front reaches coturn's TCP listener. */
+  host: string;
+  secretFile: string;
+  /** Lifetime of a participant's credential in seconds (coturn refuses refreshes after it). */
+  ttlSeconds: number;
+  relayPorts: { min: number; max: number };
+  /** Managed mode: runtime folder for the rendered configuration. */
+  dir: string;
+  /** Managed mode: command prefix, e.g. `ip netns exec <ns>` in tests. */
+  wrapper: string[];
+  /** Managed mode: the only relay peers (the media server's addresses); empty: this host's addresses. */
+  peers: string[];
+  /** Managed mode: addresses coturn listens on; empty: all. */
+  listen: string[];
 }
 
 export class SettingsError extends Error {
@@ -47,7 +70,9 @@ const HELP = `Usage: stube [options]
   --janus managed|external                                         [STUBE_JANUS]
   --janus-dir DIR        Janus runtime folder (config + socket)    [STUBE_JANUS_DIR]
 Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
-  STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING`;
+  STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING,
+  STUBE_TURN (managed|external|off), STUBE_TURN_PORT, STUBE_TURN_HOST, STUBE_TURN_SECRET_FILE, STUBE_TURN_TTL,
+  STUBE_TURN_RELAY_PORTS, STUBE_TURN_DIR, STUBE_TURN_WRAPPER, STUBE_TURN_PEERS, STUBE_TURN_LISTEN`;
 
 /** Interfaces Janus never offers as candidates (virtual machine and container bridges). */
 export const DEFAULT_ICE_IGNORE = 'vmnet,docker';
@@ -146,6 +171,8 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
   const logLevel = env.STUBE_LOG_LEVEL ?? 'info';
   if (logLevel !== 'info' && logLevel !== 'debug') throw new SettingsError('STUBE_LOG_LEVEL: expected info or debug');
 
+  const turn = loadTurnSettings(env, dataDir, root);
+
   return {
     http,
     https,
@@ -161,7 +188,41 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
       iceEnforceList: env.STUBE_ICE_ENFORCE ?? '',
       natMapping: env.STUBE_NAT_MAPPING ?? '',
     },
+    turn,
     uiDir: join(root, 'dist', 'ui'),
     logLevel,
+  };
+}
+
+/** Default: external when the environment names a secret file (the appliance's unit does), else off. */
+function loadTurnSettings(env: NodeJS.ProcessEnv, dataDir: string, root: string): TurnSettings {
+  const mode = env.STUBE_TURN ?? (env.STUBE_TURN_SECRET_FILE ? 'external' : 'off');
+  if (mode !== 'managed' && mode !== 'external' && mode !== 'off') throw new SettingsError(`STUBE_TURN: expected managed, external or off, got "${mode}"`);
+  const port = Number(env.STUBE_TURN_PORT ?? 3478);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SettingsError('STUBE_TURN_PORT: expected a port number');
+  const host = env.STUBE_TURN_HOST ?? '127.0.0.1';
+  if (isIP(host) === 0) throw new SettingsError('STUBE_TURN_HOST: expected an IP address');
+  const ttlSeconds = Number(env.STUBE_TURN_TTL ?? 8 * 3600);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > 86_400) throw new SettingsError('STUBE_TURN_TTL: expected 60-86400 seconds');
+  const relay = /^(\d{4,5})-(\d{4,5})$/.exec(env.STUBE_TURN_RELAY_PORTS ?? '40000-40199');
+  const relayPorts = { min: Number(relay?.[1]), max: Number(relay?.[2]) };
+  if (!relay || relayPorts.min < 1024 || relayPorts.max > 65535 || relayPorts.max - relayPorts.min < 1) {
+    throw new SettingsError('STUBE_TURN_RELAY_PORTS: expected MIN-MAX within 1024-65535');
+  }
+  const peers = (env.STUBE_TURN_PEERS ?? '').split(',').filter(Boolean);
+  if (peers.some((p) => isIP(p) === 0)) throw new SettingsError('STUBE_TURN_PEERS: expected IP addresses separated by commas');
+  const listen = (env.STUBE_TURN_LISTEN ?? '').split(',').filter(Boolean);
+  if (listen.some((p) => isIP(p) === 0)) throw new SettingsError('STUBE_TURN_LISTEN: expected IP addresses separated by commas');
+  return {
+    mode,
+    port,
+    host,
+    secretFile: resolve(env.STUBE_TURN_SECRET_FILE ?? join(dataDir, 'secrets', 'turn-static-auth-secret')),
+    ttlSeconds,
+    relayPorts,
+    dir: resolve(env.STUBE_TURN_DIR ?? join(root, '.runtime', 'coturn')),
+    wrapper: (env.STUBE_TURN_WRAPPER ?? '').split(' ').filter(Boolean),
+    peers,
+    listen,
   };
 }

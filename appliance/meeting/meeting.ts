@@ -12,6 +12,8 @@ import { CloseCode, type Participant, type ParticipantId, type ServerMessage, ty
 export interface Connection {
   send(message: ServerMessage): void;
   close(code: number, reason: string): void;
+  /** The host the browser reached the service by (Host header); ICE server URLs use it. */
+  host?: string;
 }
 
 export interface Member {

@@ -27,6 +27,8 @@ export interface MeetingServiceDeps {
   store: MeetingStore;
   log: Logger;
   iceServers?: WelcomeMessage['iceServers'];
+  /** Fresh ICE servers (with a new TURN credential) for each welcome; wins over `iceServers`. */
+  iceServersFor?: (host: string | undefined) => WelcomeMessage['iceServers'];
 }
 
 export class MeetingService {
@@ -114,6 +116,10 @@ export class MeetingService {
 
   get iceServers(): WelcomeMessage['iceServers'] {
     return this.#deps.iceServers ?? [];
+  }
+
+  iceServersFor(host: string | undefined): WelcomeMessage['iceServers'] {
+    return this.#deps.iceServersFor ? this.#deps.iceServersFor(host) : this.iceServers;
   }
 
   closeAll(): void {
@@ -347,7 +353,7 @@ export class Session {
       protocol: PROTOCOL_VERSION,
       you: { ...self },
       participants: others,
-      iceServers: this.#service.iceServers,
+      iceServers: this.#service.iceServersFor(this.#conn.host),
     });
     this.#log.info('participant joined', { participants: meeting.size });
     if (this.#service.media.ready) {

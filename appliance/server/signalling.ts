@@ -1,4 +1,5 @@
 // Glue between a WebSocket and a meeting Session: text frames in, JSON out, close codes both ways.
+import type { Context } from 'hono';
 import type { WSEvents } from 'hono/ws';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
@@ -6,9 +7,10 @@ import type { Connection } from '../meeting/meeting.js';
 import type { MeetingService, Session } from '../meeting/service.js';
 import { CloseCode } from '../meeting/protocol.js';
 
-export function signallingHandler(meetings: MeetingService, log: Logger): () => WSEvents<WebSocket> {
-  return () => {
+export function signallingHandler(meetings: MeetingService, log: Logger): (c: Context) => WSEvents<WebSocket> {
+  return (c) => {
     let session: Session | null = null;
+    const host = c.req.header('host');
     return {
       onOpen(_evt, ws) {
         const connection: Connection = {
@@ -18,6 +20,7 @@ export function signallingHandler(meetings: MeetingService, log: Logger): () => 
           close(code, reason) {
             ws.close(code, reason);
           },
+          host,
         };
         session = meetings.connect(connection);
       },

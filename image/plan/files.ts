@@ -2,6 +2,7 @@
 // template it comes from and that template's input. Pure, so the golden-file test renders the same list.
 import type { ImageConfig } from '../config/schema.js';
 import { partitionOf, PARTITION_LABELS, type PartitionPlan } from './partitions.js';
+import { coturnLimits } from '../../appliance/turn/coturn-config.js';
 
 /** Names and places on the box; the service's environment contract is built from these. */
 export interface ApplianceFacts {
@@ -153,11 +154,11 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     }),
     script('stube-console-banner', { version: f.version, mdnsName: f.mdnsName, portSuffix, waitSeconds: 120 }),
     { target: 'root', path: '/etc/stube/turnserver.conf', template: 'coturn/turnserver.conf', data: {
-      turnPort: f.ports.turn, realm: f.mdnsName, hostname: f.hostname, relayFirst, relayLast,
-      runtimeDirectory: p.turnRuntime, deniedPeerRanges: ALL_PEERS,
+      ...coturnLimits(), listeningIps: [], turnPort: f.ports.turn, realm: f.mdnsName, hostname: f.hostname, relayFirst, relayLast,
+      runtimeDir: `/run/${p.turnRuntime}`, deniedPeerRanges: ALL_PEERS, allowedPeerIps: [],
     }, mode: 0o644 },
     { target: 'root', path: '/etc/nftables.conf', template: 'nftables/nftables.conf', data: {
-      https: f.ports.https, turn: f.ports.turn, rtpFirst, rtpLast, mdnsName: f.mdnsName,
+      https: f.ports.https, turn: f.ports.turn, rtpFirst, rtpLast, mdnsName: f.mdnsName, turnUser: u.turn, relayFirst, relayLast,
     }, mode: 0o755 },
     { target: 'root', path: '/etc/systemd/network/20-wired.network', template: 'networkd/wired.network', data: { mdnsName: f.mdnsName }, mode: 0o644 },
     { target: 'root', path: '/etc/systemd/resolved.conf.d/stube.conf', template: 'networkd/resolved.conf', data: {}, mode: 0o644 },

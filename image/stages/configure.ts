@@ -19,7 +19,13 @@ export interface ConfigureResult {
 }
 
 /** Sample configurations that ship with packages and carry well-known secrets. */
-export const REMOVED_PATHS: readonly string[] = ['/etc/janus', '/etc/turnserver.conf', '/etc/default/coturn'];
+// Debian's coturn package also enables its own unit and ships a SysV script that would run coturn as an
+// anonymous relay with its sample configuration: the unit is masked (MASKED_UNITS), its enablement link
+// and the SysV script are removed, so no boot path can start it, not even once.
+export const REMOVED_PATHS: readonly string[] = [
+  '/etc/janus', '/etc/turnserver.conf', '/etc/default/coturn', '/etc/init.d/coturn',
+  '/etc/systemd/system/multi-user.target.wants/coturn.service',
+];
 
 export async function configureStage(ctx: BuildContext, rootfs: RootfsResult, app: AppResult): Promise<ConfigureResult> {
   const work = join(ctx.paths.work, 'configure');

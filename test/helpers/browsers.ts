@@ -29,6 +29,10 @@ export interface LaunchOptions {
   prefs?: Record<string, string | number | boolean>;
   /** Show the browser window (debugging on a desktop). */
   headful?: boolean;
+  /** Chromium only: another executable (e.g. a script that starts Chromium in a network namespace). */
+  executablePath?: string;
+  /** Chromium only: talk to the browser over a pipe instead of a local port (works across namespaces). */
+  pipe?: boolean;
 }
 
 const CHROMIUM_ARGS = [
@@ -140,7 +144,8 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Launc
     if (options.headful) args.splice(args.indexOf('--headless=new'), 1);
     if (process.getuid?.() === 0) args.push('--no-sandbox');
     const browser = await puppeteer.launch({
-      executablePath: CHROMIUM_PATH,
+      executablePath: options.executablePath ?? CHROMIUM_PATH,
+      pipe: options.pipe ?? false,
       browser: 'chrome',
       headless: false, // the --headless=new flag above decides; puppeteer would add its own otherwise
       userDataDir: profileDir,

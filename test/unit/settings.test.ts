@@ -44,6 +44,18 @@ describe('loadSettings defaults', () => {
         iceEnforceList: '',
         natMapping: '',
       },
+      turn: {
+        mode: 'off',
+        port: 3478,
+        host: '127.0.0.1',
+        secretFile: join(ROOT, '.runtime', 'data', 'secrets', 'turn-static-auth-secret'),
+        ttlSeconds: 28800,
+        relayPorts: { min: 40000, max: 40199 },
+        dir: join(ROOT, '.runtime', 'coturn'),
+        wrapper: [],
+        peers: [],
+        listen: [],
+      },
       uiDir: join(ROOT, 'dist', 'ui'),
       logLevel: 'info',
     } satisfies Settings);

@@ -2,12 +2,14 @@
 // It reads the room model; it never changes anything.
 import { toBase64Url } from '../e2ee/bytes.js';
 import type { Room } from '../meeting/Room.js';
-import type { PublishedLayerStats, RemoteParticipantStats } from '../meeting/stats.js';
+import type { ConnectionPath, PublishedLayerStats, RemoteParticipantStats } from '../meeting/stats.js';
 
 export interface StubeTestHook {
   getRemoteStats(): Promise<Record<string, RemoteParticipantStats>>;
   /** The simulcast layers this page sends (rid, size, frames encoded). */
   getPublishStats(): Promise<PublishedLayerStats[]>;
+  /** The path our media ended on: direct-udp, turn-udp, turn-tcp, turn-tls (or unknown). */
+  connectionPath(): Promise<ConnectionPath>;
   participants(): { id: string; name: string }[];
   selfId(): string | null;
   state(): string;
@@ -48,6 +50,7 @@ export function installTestHook(win: Window): void {
     },
     getRemoteStats: async () => (currentRoom ? currentRoom.remoteStats() : {}),
     getPublishStats: async () => (currentRoom ? currentRoom.publishedVideoStats() : []),
+    connectionPath: async () => (currentRoom ? currentRoom.connectionPath() : 'unknown'),
     participants: () => currentRoom?.participants().map((p) => ({ id: p.info.id, name: p.info.name })) ?? [],
     selfId: () => currentRoom?.self?.id ?? null,
     state: () => currentRoom?.state ?? pageState,

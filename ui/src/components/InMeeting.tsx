@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { useEvent } from '../app/hooks.js';
 import type { Room } from '../meeting/Room.js';
 import { ChatPanel } from './ChatPanel.js';
+import { ConnectionPath } from './ConnectionPath.js';
 import { Controls } from './Controls.js';
 import { E2eeStatus } from './E2eeStatus.js';
 import { Notices, useNotices } from './Notices.js';
@@ -26,6 +27,7 @@ export function InMeeting({ room }: { room: Room }) {
           {status}
         </span>
         <E2eeStatus room={room} />
+        <ConnectionPath room={room} />
       </header>
       <div class="stage">
         <main class="tiles-area" aria-label="Meeting">

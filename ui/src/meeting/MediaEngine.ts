@@ -9,6 +9,9 @@ import {
   availableIncomingKbps,
   summariseInbound,
   summariseOutboundVideo,
+  type CandidateStatsEntry,
+  type ConnectionPath,
+  selectedPath,
   type PublishedLayerStats,
   type ReceiverStats,
   type RemoteParticipantStats,
@@ -215,6 +218,14 @@ export class MediaEngine extends Emitter<MediaEngineEvents> {
     if (!sender) return [];
     const report = await sender.getStats();
     return summariseOutboundVideo(report.values() as Iterable<StatsEntry>);
+  }
+
+  /** The path our published media takes (direct, or through the box's TURN server by transport). */
+  async connectionPath(): Promise<ConnectionPath> {
+    const pc = this.#publisher;
+    if (!pc) return 'unknown';
+    const report = await pc.getStats();
+    return selectedPath(report.values() as Iterable<CandidateStatsEntry>);
   }
 
   /** The browser's estimate of the bandwidth available for receiving, in kbit/s, where it has one. */

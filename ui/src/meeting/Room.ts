@@ -7,7 +7,7 @@ import { LocalMedia } from './LocalMedia.js';
 import { MediaEngine, type RemoteTracks, type TrackPipeline } from './MediaEngine.js';
 import { backoffPolicy, type ReconnectPolicy } from './reconnectPolicy.js';
 import { SignalClient, type SignalClosed, type SocketLike } from './SignalClient.js';
-import type { PublishedLayerStats, RemoteParticipantStats } from './stats.js';
+import type { ConnectionPath, PublishedLayerStats, RemoteParticipantStats } from './stats.js';
 import { ViewReporter } from './ViewReporter.js';
 import {
   CloseCode,
@@ -259,6 +259,10 @@ export class Room extends Emitter<RoomEvents> {
 
   async publishedVideoStats(): Promise<PublishedLayerStats[]> {
     return this.#engine ? this.#engine.publishedVideoStats() : [];
+  }
+
+  async connectionPath(): Promise<ConnectionPath> {
+    return this.#engine ? this.#engine.connectionPath() : 'unknown';
   }
 
   // ---- internals ----

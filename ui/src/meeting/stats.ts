@@ -92,3 +92,31 @@ export function availableIncomingKbps(entries: Iterable<StatsEntry>): number | u
   const bps = pair?.availableIncomingBitrate;
   return typeof bps === 'number' && bps > 0 ? bps / 1000 : undefined;
 }
+
+/** The path media takes: straight to the box over UDP, or through the box's TURN server by transport. */
+export type ConnectionPath = 'direct-udp' | 'direct-tcp' | 'turn-udp' | 'turn-tcp' | 'turn-tls' | 'unknown';
+
+/** The fields of candidate stats we read. */
+export interface CandidateStatsEntry extends StatsEntry {
+  localCandidateId?: string;
+  candidateType?: string;
+  protocol?: string;
+  relayProtocol?: string;
+}
+
+/** Which path the selected candidate pair uses, from its local candidate. Pure, unit-tested. */
+export function selectedPath(entries: Iterable<CandidateStatsEntry>): ConnectionPath {
+  const all = [...entries];
+  const selectedIds = new Set(all.filter((e) => e.type === 'transport' && e.selectedCandidatePairId).map((e) => e.selectedCandidatePairId));
+  const pair =
+    all.find((e) => e.type === 'candidate-pair' && e.id !== undefined && selectedIds.has(e.id)) ??
+    all.find((e) => e.type === 'candidate-pair' && (e.selected === true || (e.nominated === true && e.state === 'succeeded')));
+  if (!pair?.localCandidateId) return 'unknown';
+  const local = all.find((e) => e.type === 'local-candidate' && e.id === pair.localCandidateId);
+  if (!local) return 'unknown';
+  if (local.candidateType === 'relay') {
+    const p = local.relayProtocol;
+    return p === 'udp' ? 'turn-udp' : p === 'tcp' ? 'turn-tcp' : p === 'tls' ? 'turn-tls' : 'unknown';
+  }
+  return local.protocol === 'tcp' ? 'direct-tcp' : local.protocol === 'udp' ? 'direct-udp' : 'unknown';
+}

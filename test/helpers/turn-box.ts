@@ -1,0 +1,244 @@
+// The service as the box runs it, for TURN tests: HTTPS through the TLS front (self-signed certificate),
+// Janus and a managed coturn in one "box" network namespace. The namespace also gets an IPv6 address
+// (for IPv6 relay tests) and a second interface standing for the box's LAN address, which Janus does not
+// use and coturn must not relay to. Everything is removed by stop().
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings } from '../../appliance/config/settings.js';
+import { createLogger } from '../../appliance/log.js';
+import { startService, type RunningService } from '../../appliance/service.js';
+import { CHROMIUM_PATH } from './browsers.js';
+import { createNetns, type TestNetns } from './netns.js';
+
+export interface TurnBox extends RunningService {
+  netns: TestNetns;
+  /** The box's IPv6 address (on the same veth as nsIp). */
+  nsIp6: string;
+  /** An address of the box that is not the media server's. */
+  lanIp: string;
+  frontPort: number;
+  turnPort: number;
+  logLines: string[];
+  dataDir: string;
+  secretFile: string;
+  stop(): Promise<void>;
+}
+
+/** A self-signed certificate and key in `dir`. */
+export function selfSignedCert(dir: string, ip: string): { certFile: string; keyFile: string } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=stube-test', '-addext', `subjectAltName=IP:${ip}`, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  return { certFile, keyFile };
+}
+
+export async function startTurnBox(opts: { frontHost?: string; frontPort?: number; extraEnv?: Record<string, string> } = {}): Promise<TurnBox> {
+  const netns = createNetns('tu');
+  const dataDir = mkdtempSync(join(tmpdir(), 'stube-turn-data-'));
+  const janusDir = mkdtempSync('/tmp/stj-');
+  const turnDir = mkdtempSync('/tmp/stt-');
+  const sub = netns.nsIp.split('.')[2] ?? '0';
+  const nsIp6 = `fd00:231:${sub}::2`;
+  const lanIp = `10.232.${sub}.2`;
+  const inNs = (...args: string[]): void => {
+    execFileSync('ip', ['netns', 'exec', netns.name, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  try {
+    inNs('ip', '-6', 'addr', 'add', `${nsIp6}/64`, 'dev', netns.nsIf, 'nodad');
+    execFileSync('ip', ['-6', 'addr', 'add', `fd00:231:${sub}::1/64`, 'dev', netns.hostIf, 'nodad'], { stdio: 'ignore' });
+    // A veth pair with both ends in the box (no dummy interfaces on every kernel).
+    inNs('ip', 'link', 'add', 'lan0', 'type', 'veth', 'peer', 'name', 'lan1');
+    inNs('ip', 'addr', 'add', `${lanIp}/24`, 'dev', 'lan0');
+    inNs('ip', 'link', 'set', 'lan0', 'up');
+  } catch (err) {
+    netns.destroy();
+    throw err;
+  }
+  const { certFile, keyFile } = selfSignedCert(dataDir, opts.frontHost ?? '127.0.0.1');
+  const base = 30000 + Math.floor(Math.random() * 300) * 100;
+  const turnPort = 3478;
+  const settings = loadSettings(
+    ['--https', `${opts.frontHost ?? '127.0.0.1'}:${opts.frontPort ?? 0}`, '--tls-cert', certFile, '--tls-key', keyFile, '--data', dataDir,
+      '--janus-dir', janusDir, '--rtp-ports', `${base}-${base + 49}`],
+    {
+      STUBE_JANUS_WRAPPER: netns.exec.join(' '),
+      STUBE_ICE_ENFORCE: netns.nsIf,
+      STUBE_EVENT_LOOPS: '2',
+      STUBE_TURN: 'managed',
+      STUBE_TURN_WRAPPER: netns.exec.join(' '),
+      STUBE_TURN_HOST: netns.nsIp,
+      STUBE_TURN_PORT: String(turnPort),
+      STUBE_TURN_DIR: turnDir,
+      STUBE_TURN_RELAY_PORTS: `${base + 50}-${base + 99}`,
+      // Janus's addresses: only the veth (ICE is enforced there), not the LAN interface.
+      STUBE_TURN_PEERS: `${netns.nsIp},${nsIp6}`,
+      ...opts.extraEnv,
+    },
+  );
+  const logLines: string[] = [];
+  const log = createLogger({
+    level: 'info',
+    write: (line) => {
+      logLines.push(line);
+      if (process.env.STUBE_TEST_ECHO) process.stderr.write(`${line}\n`);
+    },
+  });
+  let service: RunningService;
+  try {
+    service = await startService(settings, log);
+  } catch (err) {
+    netns.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ...service,
+    netns,
+    nsIp6,
+    lanIp,
+    frontPort: Number(new URL(service.url).port),
+    turnPort,
+    logLines,
+    dataDir,
+    secretFile: settings.turn.secretFile,
+    async stop() {
+      try {
+        await service.stop();
+      } finally {
+        netns.destroy();
+        for (const d of [dataDir, janusDir, turnDir]) rmSync(d, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** open: everything; no-direct: nothing to the media server's own link (TURN over UDP works); no-udp: no
+ *  UDP at all; tcp-443-only: only TCP to port 443. */
+export type HostileNetwork = 'open' | 'no-direct' | 'no-udp' | 'tcp-443-only';
+
+export interface HostileBox {
+  service: RunningService;
+  /** The service's base URL as the browser's namespace sees it (port 443). */
+  url: string;
+  box: TestNetns;
+  /** The browser's namespace: reaches the service (HTTPS and TURN) through the host, Janus directly. */
+  browserNs: TestNetns;
+  logLines: string[];
+  /** Replaces the browser namespace's firewall (see HostileNetwork). */
+  setNetwork(kind: HostileNetwork): void;
+  /** An executable that starts Chromium inside the browser's namespace (use with pipe: true). */
+  chromiumInNs: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A hostile-network setup:
+ *   browser ns ──veth── host: the service's TLS front on <host>:443 and coturn on <host>:3478
+ *   browser ns ──veth── box ns: Janus (the direct path, when UDP is allowed)
+ *   host ──veth── box ns: coturn relays to Janus (the only allowed peer)
+ * The host does not forward between namespaces, so media either goes straight to Janus over the
+ * browser–box link or through coturn.
+ */
+export async function startHostileBox(): Promise<HostileBox> {
+  const box = createNetns('hb');
+  const browserNs = createNetns('hw');
+  const cleanup: (() => void)[] = [() => browserNs.destroy(), () => box.destroy()];
+  const dirs: string[] = [];
+  const undo = (): void => {
+    for (const f of cleanup) {
+      try {
+        f();
+      } catch (err) {
+        console.warn(`cleanup: ${String(err)}`);
+      }
+    }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
+  try {
+    const sub = box.nsIp.split('.')[2] ?? '0';
+    const boxIf = `vb${sub}x${process.pid % 1000}`.slice(0, 15);
+    const brIf = `vw${sub}x${process.pid % 1000}`.slice(0, 15);
+    const run = (...args: string[]): void => {
+      execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    };
+    const directNet = `10.233.${sub}.0/24`;
+    run('link', 'add', boxIf, 'type', 'veth', 'peer', 'name', brIf);
+    run('link', 'set', boxIf, 'netns', box.name);
+    run('link', 'set', brIf, 'netns', browserNs.name);
+    run('netns', 'exec', box.name, 'ip', 'addr', 'add', `10.233.${sub}.1/24`, 'dev', boxIf);
+    run('netns', 'exec', box.name, 'ip', 'link', 'set', boxIf, 'up');
+    run('netns', 'exec', browserNs.name, 'ip', 'addr', 'add', `10.233.${sub}.2/24`, 'dev', brIf);
+    run('netns', 'exec', browserNs.name, 'ip', 'link', 'set', brIf, 'up');
+
+    const dataDir = mkdtempSync(join(tmpdir(), 'stube-hostile-'));
+    const janusDir = mkdtempSync('/tmp/stj-');
+    const turnDir = mkdtempSync('/tmp/stt-');
+    dirs.push(dataDir, janusDir, turnDir);
+    const front = browserNs.hostIp;
+    const { certFile, keyFile } = selfSignedCert(dataDir, front);
+    const base = 30000 + Math.floor(Math.random() * 300) * 100;
+    const settings = loadSettings(
+      ['--https', `${front}:443`, '--tls-cert', certFile, '--tls-key', keyFile, '--data', dataDir, '--janus-dir', janusDir,
+        '--rtp-ports', `${base}-${base + 49}`],
+      {
+        STUBE_JANUS_WRAPPER: box.exec.join(' '),
+        STUBE_ICE_ENFORCE: `${box.nsIf},${boxIf}`,
+        STUBE_EVENT_LOOPS: '2',
+        STUBE_TURN: 'managed',
+        STUBE_TURN_HOST: front,
+        STUBE_TURN_LISTEN: front,
+        STUBE_TURN_DIR: turnDir,
+        STUBE_TURN_RELAY_PORTS: `${base + 50}-${base + 99}`,
+        STUBE_TURN_PEERS: box.nsIp,
+      },
+    );
+    const logLines: string[] = [];
+    const log = createLogger({ level: 'info', write: (line) => logLines.push(line) });
+    const service = await startService(settings, log);
+    const script = join(dataDir, 'chromium-in-ns');
+    writeFileSync(script, `#!/bin/sh\nexec ip netns exec ${browserNs.name} ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
+    const nft = (text: string): void => {
+      execFileSync('ip', ['netns', 'exec', browserNs.name, 'nft', '-f', '-'], { input: text, stdio: ['pipe', 'ignore', 'pipe'] });
+    };
+    let stopped = false;
+    return {
+      service,
+      url: `https://${front}`,
+      box,
+      browserNs,
+      logLines,
+      chromiumInNs: script,
+      setNetwork(kind) {
+        // Like a strict company firewall: the outbound rule decides, and nothing comes in that was not
+        // an answer (otherwise the media server's own connectivity checks would open a UDP path).
+        const out = {
+          open: '',
+          'no-direct': `ip daddr ${directNet} drop`,
+          'no-udp': 'oif != "lo" meta l4proto udp drop',
+          'tcp-443-only': 'oif "lo" accept\n  tcp dport 443 accept\n  drop',
+        }[kind];
+        const input = kind === 'open' ? '' : 'iif "lo" accept\n  ct state established,related accept\n  drop';
+        nft(
+          'flush ruleset\ntable inet hostile {\n' +
+            ` chain out {\n  type filter hook output priority filter; policy accept;\n  ${out}\n }\n` +
+            ` chain in {\n  type filter hook input priority filter; policy accept;\n  ${input}\n }\n}\n`,
+        );
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        try {
+          await service.stop();
+        } finally {
+          undo();
+        }
+      },
+    };
+  } catch (err) {
+    undo();
+    throw err;
+  }
+}
