@@ -72,6 +72,10 @@ const valid: [string, ClientMessage][] = [
   ['kick', kick],
   ['leave', leave],
   ['ping', ping],
+  ['hello with invite and password', { ...hello, invite: 'aGVsbG8gd29ybGQgaGVsbG8.c2lnbmF0dXJl', password: 'door code' }],
+  ['moderate (mute)', { type: 'moderate', action: 'mute', participant: PEER_A }],
+  ['moderate (remove and block)', { type: 'moderate', action: 'remove', participant: PEER_A, block: true }],
+  ['moderate (end)', { type: 'moderate', action: 'end' }],
 ];
 
 describe('parseClientMessage: valid messages', () => {
@@ -82,7 +86,7 @@ describe('parseClientMessage: valid messages', () => {
   it('covers every client message type', () => {
     const types = new Set(valid.map(([, m]) => m.type));
     const all: Record<ClientMessage['type'], true> = {
-      hello: true, publish: true, answer: true, trickle: true, media: true, view: true, kick: true, leave: true, ping: true,
+      hello: true, publish: true, answer: true, trickle: true, media: true, view: true, kick: true, leave: true, ping: true, moderate: true,
     };
     expect([...types].sort()).toEqual(Object.keys(all).sort());
   });

@@ -38,7 +38,11 @@ export type RoomEvents = {
   /** Participants, their media or talking changed: re-render. */
   changed: [];
   notice: [Notice];
+  /** Waiting room and moderator messages: rendered by the moderation components (ui/src/moderation/). */
+  lobby: [LobbyMessage];
 };
+
+export type LobbyMessage = Extract<ServerMessage, { type: 'waiting' | 'knocking' | 'denied' | 'moderated' | 'meetingState' }>;
 
 export interface RoomOptions {
   meetingId: string;
@@ -321,6 +325,13 @@ export class Room extends Emitter<RoomEvents> {
         console.warn(`service reported ${m.code}${m.about ? ` about ${m.about}` : ''}: ${m.message}`);
         if (m.about === 'publish' && m.code === 'media-failed') this.#retryPublish();
         else this.emit('notice', { kind: 'error', text: m.message });
+        return;
+      case 'waiting':
+      case 'knocking':
+      case 'denied':
+      case 'moderated':
+      case 'meetingState':
+        this.emit('lobby', m);
         return;
       case 'welcome':
       case 'pong':
