@@ -15,7 +15,14 @@ import { JanusProcess } from './media/janus-process.js';
 import { MeetingService } from './meeting/service.js';
 import { MeetingStore } from './meeting/store.js';
 import { LIMITS } from './meeting/protocol.js';
-import { createApp } from './server/app.js';
+import { createApp, sameOrigin } from './server/app.js';
+import { openStore, type Store } from './store/db.js';
+import { Accounts } from './accounts/accounts.js';
+import { accountOf, createAccountsApi, peerAddress } from './accounts/api.js';
+import { InviteSigner } from './accounts/invites.js';
+import { PasswordHasher } from './accounts/passwords.js';
+import { Rooms } from './accounts/rooms.js';
+import { RoomAccess } from './accounts/access.js';
 import { signallingHandler } from './server/signalling.js';
 
 export interface RunningService {
@@ -24,6 +31,10 @@ export interface RunningService {
   meetings: MeetingService;
   media: JanusMedia;
   janus: JanusProcess | null;
+  /** The database (<data>/stube.db) and what lives in it. */
+  db: Store;
+  accounts: Accounts;
+  rooms: Rooms;
   stop(): Promise<void>;
 }
 
@@ -50,7 +61,20 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
   }
   const media = await JanusMedia.create({ socketPath, apiSecret: secrets.apiSecret, adminKey: secrets.adminKey, log: log.child('media') }, 60_000);
   const store = await MeetingStore.open(settings.dataDir);
-  const meetings = new MeetingService({ media, store, log: log.child('meeting') });
+  const db = openStore(settings.dataDir, { log: log.child('store') });
+  const hasher = new PasswordHasher();
+  const accounts = new Accounts(db, { hasher });
+  const rooms = new Rooms(db, hasher, await InviteSigner.open(settings.dataDir));
+  const meetings = new MeetingService({ media, store, log: log.child('meeting'), admitter: new RoomAccess(rooms) });
+  const api = createAccountsApi({
+    accounts,
+    rooms,
+    live: { list: () => meetings.live(), end: (id) => meetings.endMeeting(id) },
+    openMeetings: settings.openMeetings,
+    secureCookies: settings.https !== null,
+    log: log.child('api'),
+    sameOrigin,
+  });
 
   const holder = new Hono();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app: holder });
@@ -62,7 +86,9 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     uiDir: settings.uiDir,
     log: log.child('http'),
     upgradeWebSocket,
-    signalling: signallingHandler(meetings, log.child('ws')),
+    signalling: signallingHandler(meetings, log.child('ws'), (c) => ({ address: peerAddress(c), account: accountOf(c, accounts) })),
+    api,
+    mayStartMeeting: (c) => settings.openMeetings || accountOf(c, accounts) !== null,
   });
   holder.route('/', app);
 
@@ -96,6 +122,9 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     meetings,
     media,
     janus,
+    db,
+    accounts,
+    rooms,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -104,6 +133,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await media.close();
       await janus?.stop();
+      db.close();
     },
   };
 }
