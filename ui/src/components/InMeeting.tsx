@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useEvent } from '../app/hooks.js';
 import type { Room } from '../meeting/Room.js';
+import { ModeratorPanel } from '../moderation/ModeratorPanel.js';
 import { Controls } from './Controls.js';
 import { Notices, useNotices } from './Notices.js';
 import { ParticipantList } from './ParticipantList.js';
@@ -30,6 +31,7 @@ export function InMeeting({ room }: { room: Room }) {
         </main>
         {peopleOpen && <ParticipantList room={room} participants={participants} onClose={() => setPeopleOpen(false)} />}
       </div>
+      <ModeratorPanel room={room} />
       <Controls room={room} peopleOpen={peopleOpen} togglePeople={() => setPeopleOpen((o) => !o)} notify={notify} />
       <Notices notices={notices} dismiss={dismiss} />
     </div>
