@@ -19,6 +19,8 @@ import {
 } from '../helpers/browsers.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import type { Room } from '../../appliance/accounts/rooms.js';
+import { WebSocket } from 'ws';
+import { PROTOCOL_VERSION, type ServerMessage } from '../../appliance/meeting/protocol.js';
 
 let service: TestService;
 let chromium: LaunchedBrowser;
@@ -159,4 +161,47 @@ describe('rooms with a waiting room', () => {
     const log = service.logLines.join('\n');
     for (const secret of [XSS, 'Mona Moderator', 'Denise', room.id, 'boss password']) expect(log).not.toContain(secret);
   });
+
+  it('refuses a forged moderator message over a participant\'s WebSocket, and logs it without personal data', async () => {
+    const open = await service.rooms.create({ name: 'Open', waitingRoom: false, guestsAllowed: true, maxParticipants: 8, lockedWithoutModerator: false });
+    const mod = await rawClient(open.id, 'Moe', service.rooms.createInvite(open.id, 'moderator', null).token);
+    const p = await rawClient(open.id, 'Pat', service.rooms.createInvite(open.id, 'participant', null).token);
+    const modId = (mod.messages.find((m) => m.type === 'welcome') as Extract<ServerMessage, { type: 'welcome' }>).you.id;
+    p.ws.send(JSON.stringify({ type: 'moderate', action: 'remove', participant: modId, block: true }));
+    p.ws.send(JSON.stringify({ type: 'moderate', action: 'muteAll' }));
+    await waitUntil('two refusals', () => p.messages.filter((m) => m.type === 'error' && m.code === 'not-allowed').length === 2);
+    expect(mod.ws.readyState).toBe(WebSocket.OPEN);
+    expect(mod.messages.filter((m) => m.type === 'moderated' || m.type === 'denied')).toEqual([]);
+    expect(service.meetings.live().find((m) => m.id === open.id)?.participants).toBe(2);
+    const refusals = service.logLines.filter((l) => l.includes('refused a moderator action'));
+    expect(refusals.map((l) => l.replace(/^.*refused/, 'refused'))).toEqual([
+      'refused a moderator action from a participant action=remove',
+      'refused a moderator action from a participant action=muteAll',
+    ]);
+    for (const secret of ['Moe', 'Pat', open.id, modId]) expect(service.logLines.join('\n')).not.toContain(secret);
+    mod.ws.close();
+    p.ws.close();
+  });
+
+  it('refuses an address after ten wrong room passwords', async () => {
+    const locked = await service.rooms.create({ name: 'Vault', waitingRoom: false, guestsAllowed: true, maxParticipants: 8, lockedWithoutModerator: false, password: 'the right one' });
+    const token = service.rooms.createInvite(locked.id, 'participant', null).token;
+    for (let i = 0; i < 10; i++) expect((await rawClient(locked.id, 'Guess', token, `wrong ${i}`)).denied).toBe('password-wrong');
+    expect((await rawClient(locked.id, 'Guess', token, 'the right one')).denied).toBe('password-rate-limited');
+  });
 });
+
+/** A signalling client without a browser: sends the hello and collects messages until welcome/waiting/denied. */
+async function rawClient(meeting: string, name: string, invite: string, password?: string): Promise<{ ws: WebSocket; messages: ServerMessage[]; denied?: string }> {
+  const ws = new WebSocket(`${service.url.replace(/^http/, 'ws')}/ws`);
+  const messages: ServerMessage[] = [];
+  ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as ServerMessage));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, meeting, name, invite, ...(password ? { password } : {}) }));
+  const first = await waitUntil('an answer to the hello', () => messages.find((m) => m.type === 'welcome' || m.type === 'waiting' || m.type === 'denied'));
+  if (first.type === 'denied') ws.close();
+  return { ws, messages, ...(first.type === 'denied' ? { denied: first.reason } : {}) };
+}
