@@ -15,7 +15,14 @@ import { JanusProcess } from './media/janus-process.js';
 import { MeetingService } from './meeting/service.js';
 import { MeetingStore } from './meeting/store.js';
 import { LIMITS } from './meeting/protocol.js';
-import { createApp } from './server/app.js';
+import { createApp, sameOrigin } from './server/app.js';
+import { openStore, type Store } from './store/db.js';
+import { Accounts } from './accounts/accounts.js';
+import { accountOf, createAccountsApi, peerAddress } from './accounts/api.js';
+import { InviteSigner } from './accounts/invites.js';
+import { PasswordHasher } from './accounts/passwords.js';
+import { Rooms } from './accounts/rooms.js';
+import { RoomAccess } from './accounts/access.js';
 import { signallingHandler } from './server/signalling.js';
 import { createTlsFront, type TlsFront } from './server/tls-front.js';
 import { ownAddresses, startTurn, type TurnService } from './turn/turn-service.js';
@@ -27,6 +34,10 @@ export interface RunningService {
   media: JanusMedia;
   janus: JanusProcess | null;
   turn: TurnService | null;
+  /** The database (<data>/stube.db) and what lives in it. */
+  db: Store;
+  accounts: Accounts;
+  rooms: Rooms;
   stop(): Promise<void>;
 }
 
@@ -65,7 +76,26 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     });
   }
   const iceServersFor = turn ? turn.iceServersFor.bind(turn) : undefined;
-  const meetings = new MeetingService({ media, store, log: log.child('meeting'), ...(iceServersFor ? { iceServersFor } : {}) });
+  const db = openStore(settings.dataDir, { log: log.child('store') });
+  const hasher = new PasswordHasher();
+  const accounts = new Accounts(db, { hasher });
+  const rooms = new Rooms(db, hasher, await InviteSigner.open(settings.dataDir));
+  const meetings = new MeetingService({
+    media,
+    store,
+    log: log.child('meeting'),
+    admitter: new RoomAccess(rooms),
+    ...(iceServersFor ? { iceServersFor } : {}),
+  });
+  const api = createAccountsApi({
+    accounts,
+    rooms,
+    live: { list: () => meetings.live(), end: (id) => meetings.endMeeting(id) },
+    openMeetings: settings.openMeetings,
+    secureCookies: settings.https !== null,
+    log: log.child('api'),
+    sameOrigin,
+  });
 
   const holder = new Hono();
   const { upgradeWebSocket, injectWebSocket, wss } = createNodeWebSocket({ app: holder });
@@ -77,7 +107,9 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     uiDir: settings.uiDir,
     log: log.child('http'),
     upgradeWebSocket,
-    signalling: signallingHandler(meetings, log.child('ws')),
+    signalling: signallingHandler(meetings, log.child('ws'), (c) => ({ address: peerAddress(c), account: accountOf(c, accounts) })),
+    api,
+    mayStartMeeting: (c) => settings.openMeetings || accountOf(c, accounts) !== null,
   });
   holder.route('/', app);
 
@@ -117,6 +149,9 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     media,
     janus,
     turn,
+    db,
+    accounts,
+    rooms,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -127,6 +162,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
       await media.close();
       await janus?.stop();
       await turn?.stop();
+      db.close();
     },
   };
 }

@@ -32,6 +32,10 @@ export interface Settings {
   };
   turn: TurnSettings;
   uiDir: string;
+  /** Anyone who reaches the service may start an ad-hoc meeting (development); on the box only members. */
+  openMeetings: boolean;
+  /** Create (or reset) the development admin account and print its password on the console. */
+  devAdmin: boolean;
   /** `debug` adds per-message traces (still without names, addresses or secrets). */
   logLevel: 'info' | 'debug';
 }
@@ -98,6 +102,13 @@ export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
+}
+
+function flag(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new SettingsError(`${name}: expected 1 or 0`);
 }
 
 export function parsePortRange(value: string): { min: number; max: number } {
@@ -168,6 +179,9 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
   }
   const eventLoops = Number(env.STUBE_EVENT_LOOPS ?? defaultEventLoops());
   if (!Number.isInteger(eventLoops) || eventLoops < 1 || eventLoops > 64) throw new SettingsError('STUBE_EVENT_LOOPS: expected 1-64');
+  // Development (managed Janus) keeps meetings open and gets an admin account; the box (external) not.
+  const openMeetings = flag(env.STUBE_OPEN_MEETINGS, 'STUBE_OPEN_MEETINGS') ?? mode === 'managed';
+  const devAdmin = flag(env.STUBE_DEV_ADMIN, 'STUBE_DEV_ADMIN') ?? mode === 'managed';
   const logLevel = env.STUBE_LOG_LEVEL ?? 'info';
   if (logLevel !== 'info' && logLevel !== 'debug') throw new SettingsError('STUBE_LOG_LEVEL: expected info or debug');
 
@@ -190,6 +204,8 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
     },
     turn,
     uiDir: join(root, 'dist', 'ui'),
+    openMeetings,
+    devAdmin,
     logLevel,
   };
 }

@@ -50,6 +50,8 @@ interface PeerState {
   room: RoomKey;
   publisher: VideoRoomHandle | null;
   feed: number | null;
+  /** The publisher's m-line mids by kind, from its offer: what a moderator's mute addresses. */
+  mids: { audio: string[]; video: string[] };
   subscriber: VideoRoomHandle | null;
   /** Streams of the current subscription, as Janus last described them. */
   streams: JanusStream[];
@@ -230,7 +232,7 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
   #peer(key: PeerKey, room: RoomKey): PeerState {
     let peer = this.#peers.get(key);
     if (!peer) {
-      peer = { room, publisher: null, feed: null, subscriber: null, streams: [], substreams: new Map(), queue: Promise.resolve(),
+      peer = { room, publisher: null, feed: null, mids: { audio: [], video: [] }, subscriber: null, streams: [], substreams: new Map(), queue: Promise.resolve(),
         answered: null, answeredPromise: Promise.resolve() };
       this.#peers.set(key, peer);
     }
@@ -246,6 +248,7 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
     const feed = randomInt(1, 2 ** 47);
     peer.publisher = handle;
     peer.feed = feed;
+    peer.mids = publisherMids(offerSdp);
     this.#feedToPeer.set(feed, peerKey);
     handle.on(VideoRoomPlugin.EVENT.VIDEOROOM_TALKING ?? 'videoroom_talking', (evt: { talking?: boolean }) => {
       if (generation === this.#generation) this.emit('talking', roomKey, peerKey, evt.talking === true);
@@ -437,6 +440,27 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
     await this.leave(peerKey);
   }
 
+  async setForwarding(roomKey: RoomKey, peerKey: PeerKey, change: { audio?: boolean; video?: boolean }): Promise<void> {
+    const peer = this.#peers.get(peerKey);
+    const room = this.#rooms.get(roomKey);
+    // Nothing published yet: the meeting layer applies the state again once this peer publishes.
+    if (!peer?.feed || !room) return;
+    const admin = this.#admin;
+    if (!this.#ready || !admin) throw new MediaError('the media server is not available', 'unavailable');
+    for (const kind of ['audio', 'video'] as const) {
+      const forward = change[kind];
+      if (forward === undefined) continue;
+      for (const mid of peer.mids[kind]) {
+        try {
+          // VideoRoom's "moderate": Janus drops this m-line's packets instead of relaying them.
+          await admin.message({ request: 'moderate', room: room.janusId, secret: room.secret, id: peer.feed, mid, mute: !forward });
+        } catch (err) {
+          throw toMediaError(err, 'the media server refused a moderator mute');
+        }
+      }
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -455,6 +479,18 @@ function toMediaError(err: unknown, message: string): MediaError {
   // 426 no such room, 428 no such feed: the thing the request named is gone.
   if (code === 426 || code === 428) return new MediaError(message, 'not-found', { cause: err });
   return new MediaError(message, 'rejected', { cause: err });
+}
+
+/** The mids of an offer's audio and video m-lines (a=mid after each m=). */
+export function publisherMids(sdp: string): { audio: string[]; video: string[] } {
+  const out = { audio: [] as string[], video: [] as string[] };
+  let kind: 'audio' | 'video' | null = null;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) kind = line.startsWith('m=audio') ? 'audio' : line.startsWith('m=video') ? 'video' : null;
+    const mid = /^a=mid:(\S{1,32})$/.exec(line)?.[1];
+    if (mid && kind) out[kind].push(mid);
+  }
+  return out;
 }
 
 /** Counts of m-lines by direction: enough to debug a negotiation without logging SDP (it has addresses). */

@@ -64,6 +64,11 @@ export interface MediaBackend {
   leave(peer: PeerKey): Promise<void>;
   /** Removes a participant by force: kicked from the SFU room and all their handles detached. */
   kick(room: RoomKey, peer: PeerKey): Promise<void>;
+  /**
+   * A moderator's enforcement: the SFU stops (false) or resumes (true) forwarding the participant's
+   * audio or video to everyone, whatever their browser sends. Holds until changed or they publish anew.
+   */
+  setForwarding(room: RoomKey, peer: PeerKey, change: { audio?: boolean; video?: boolean }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -86,7 +86,7 @@ export class Meeting {
     }
   }
 
-  update(id: ParticipantId, change: Partial<Pick<Participant, 'audioMuted' | 'videoMuted' | 'publishing'>>): void {
+  update(id: ParticipantId, change: Partial<Pick<Participant, 'audioMuted' | 'videoMuted' | 'publishing' | 'role'>>): void {
     const member = this.#members.get(id);
     if (!member) return;
     Object.assign(member.participant, change);

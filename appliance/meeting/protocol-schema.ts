@@ -4,6 +4,8 @@ import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import {
   LIMITS,
   MEETING_ID_PATTERN,
+  MODERATOR_ACTIONS,
+  type ModerateMessage,
   type AnswerMessage,
   type ChatClientMessage,
   type ClientMessage,
@@ -31,6 +33,19 @@ const hello: JSONSchemaType<HelloMessage> = {
     meeting: { type: 'string', pattern: MEETING_ID_PATTERN },
     // Checked again after trimming and normalising in names.ts.
     name: { type: 'string', minLength: 1, maxLength: LIMITS.maxNameChars * 4 },
+    invite: { type: 'string', nullable: true, pattern: '^[A-Za-z0-9_.-]{16,512}$' },
+    password: { type: 'string', nullable: true, minLength: 1, maxLength: 256 },
+  },
+};
+const moderate: JSONSchemaType<ModerateMessage> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'action'],
+  properties: {
+    type: { type: 'string', const: 'moderate' },
+    action: { type: 'string', enum: [...MODERATOR_ACTIONS] },
+    participant: { ...PARTICIPANT_ID, nullable: true },
+    block: { type: 'boolean', nullable: true },
   },
 };
 const publish: JSONSchemaType<PublishMessage> = {
@@ -147,6 +162,7 @@ const chat: JSONSchemaType<ChatClientMessage> = {
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validators: Record<ClientMessage['type'], ValidateFunction> = {
   hello: ajv.compile(hello),
+  moderate: ajv.compile(moderate),
   publish: ajv.compile(publish),
   answer: ajv.compile(answer),
   trickle: ajv.compile(trickle),

@@ -51,6 +51,10 @@ export const CloseCode = {
   meetingNotFound: 4004,
   meetingFull: 4005,
   replaced: 4006,
+  /** Not let in: a `denied` message with the reason came first (waiting room, link, password, block). */
+  denied: 4007,
+  /** A moderator or an admin ended the meeting for everyone. */
+  ended: 4008,
   serverError: 4011,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -95,6 +99,10 @@ export interface HelloMessage {
   /** The meeting ID from the page's path `/r/<id>`. */
   meeting: string;
   name: string;
+  /** The invite token from the link's fragment (`#<secret>~<invite>`); persistent rooms need one or a sign-in. */
+  invite?: string;
+  /** The room password, when the room has one and the person typed it. */
+  password?: string;
 }
 /** An SDP offer for the publisher PeerConnection (sendonly audio + video, simulcast). */
 export interface PublishMessage {
@@ -159,9 +167,24 @@ export interface ChatClientMessage {
   data: string;
 }
 
+/** Every moderator action; the service checks the sender's role for each (appliance/accounts/policy.ts). */
+export const MODERATOR_ACTIONS = ['admit', 'deny', 'admitAll', 'mute', 'muteAll', 'stopVideo', 'remove', 'lock', 'unlock', 'promote', 'end'] as const;
+export type ModeratorAction = (typeof MODERATOR_ACTIONS)[number];
+/**
+ * A moderator action. `participant` names the target: a participant, or for admit/deny someone
+ * knocking. `block` with `remove`: the same link from the same address cannot come back this meeting.
+ */
+export interface ModerateMessage {
+  type: 'moderate';
+  action: ModeratorAction;
+  participant?: ParticipantId;
+  block?: boolean;
+}
+
 export type ClientMessage =
   | E2eeClientMessage
   | ChatClientMessage
+  | ModerateMessage
   | HelloMessage
   | PublishMessage
   | AnswerMessage
@@ -244,9 +267,58 @@ export interface ChatServerMessage {
   data: string;
 }
 
+/** Instead of `welcome`: the person waits until a moderator lets them in. */
+export interface WaitingMessage {
+  type: 'waiting';
+  /** False while no moderator is in the meeting (then nobody is let in, if the room says so). */
+  moderatorPresent: boolean;
+}
+export interface Knocker {
+  id: ParticipantId;
+  name: string;
+}
+/** To moderators: everyone waiting right now, in order of arrival (the whole list each time). */
+export interface KnockingMessage {
+  type: 'knocking';
+  knockers: Knocker[];
+}
+export type DenyReason =
+  | 'denied' // a moderator said no
+  | 'blocked' // removed and blocked in this meeting
+  | 'ended' // the meeting was ended for everyone
+  | 'full'
+  | 'invite-required' // a persistent room without a link or sign-in
+  | 'invite-invalid'
+  | 'invite-revoked'
+  | 'invite-expired'
+  | 'guests-not-allowed'
+  | 'password-required'
+  | 'password-wrong'
+  | 'password-rate-limited';
+/** Why the service will not (or no longer) let this person in; the socket closes with 4007/4008 next. */
+export interface DeniedMessage {
+  type: 'denied';
+  reason: DenyReason;
+  message: string;
+}
+/** To the participant a moderator acted on: muted, video stopped, or made moderator. */
+export interface ModeratedMessage {
+  type: 'moderated';
+  action: 'mute' | 'stopVideo' | 'promote';
+}
+export interface MeetingStateMessage {
+  type: 'meetingState';
+  locked: boolean;
+}
+
 export type ServerMessage =
   | E2eeServerMessage
   | ChatServerMessage
+  | WaitingMessage
+  | KnockingMessage
+  | DeniedMessage
+  | ModeratedMessage
+  | MeetingStateMessage
   | WelcomeMessage
   | PublisherAnswerMessage
   | SubscriberOfferMessage

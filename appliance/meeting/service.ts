@@ -4,7 +4,10 @@ import type { Logger } from '../log.js';
 import { describeError } from '../log.js';
 import type { MediaBackend } from '../media/types.js';
 import { MediaError } from '../media/types.js';
+import { meetingAllowed } from '../accounts/policy.js';
+import { blockKey, Lobby, type Admitter, type SessionContext } from './lobby.js';
 import { Meeting, newParticipantId, type Connection } from './meeting.js';
+import { moderate } from './moderation.js';
 import { normaliseName } from './names.js';
 import { parseClientMessage } from './protocol-schema.js';
 import {
@@ -14,9 +17,12 @@ import {
   type ChatClientMessage,
   type ClientMessage,
   type E2eeClientMessage,
+  type DenyReason,
   type ErrorCode,
   type HelloMessage,
+  type ModerateMessage,
   type Participant,
+  type Role,
   type WelcomeMessage,
 } from './protocol.js';
 import { TokenBucket } from './rate.js';
@@ -29,13 +35,25 @@ export interface MeetingServiceDeps {
   iceServers?: WelcomeMessage['iceServers'];
   /** Fresh ICE servers (with a new TURN credential) for each welcome; wins over `iceServers`. */
   iceServersFor?: (host: string | undefined) => WelcomeMessage['iceServers'];
+  /** Who may enter persistent rooms; without it every meeting is ad hoc (first one in moderates). */
+  admitter?: Admitter;
 }
+
+/** What the admin panel sees of a live meeting: counts only, never names or addresses. */
+export interface LiveMeetingSummary {
+  id: string;
+  participants: number;
+  waiting: number;
+}
+
+const NO_CONTEXT: SessionContext = { address: '', account: null };
 
 export class MeetingService {
   readonly #deps: MeetingServiceDeps;
   readonly #log: Logger;
   readonly #live = new Map<string, Meeting>();
   readonly #sessions = new Set<Session>();
+  readonly #lobbies = new Map<string, Lobby>();
 
   constructor(deps: MeetingServiceDeps) {
     this.#deps = deps;
@@ -83,8 +101,8 @@ export class MeetingService {
   }
 
   /** A new signalling connection. The caller feeds it messages and tells it when the socket closed. */
-  connect(connection: Connection): Session {
-    const session = new Session(this, connection, this.#log);
+  connect(connection: Connection, context: SessionContext = NO_CONTEXT): Session {
+    const session = new Session(this, connection, this.#log, context);
     this.#sessions.add(session);
     return session;
   }
@@ -96,7 +114,7 @@ export class MeetingService {
 
   /** @internal used by Session: the live meeting for an ID, created on the first join. */
   liveMeeting(id: string): Meeting | null {
-    if (!this.#deps.store.has(id)) return null;
+    if (!this.#deps.store.has(id) && !this.#deps.admitter?.isRoom(id)) return null;
     let meeting = this.#live.get(id);
     if (!meeting) {
       meeting = new Meeting(id, this.#deps.media, this.#log);
@@ -107,7 +125,53 @@ export class MeetingService {
 
   /** @internal */
   dropIfEmpty(meeting: Meeting): void {
-    if (meeting.size === 0 && this.#live.get(meeting.id) === meeting) this.#live.delete(meeting.id);
+    if ((this.#lobbies.get(meeting.id)?.waiting ?? 0) > 0) return;
+    if (meeting.size === 0 && this.#live.get(meeting.id) === meeting) {
+      this.#live.delete(meeting.id);
+      this.#lobbies.delete(meeting.id);
+    }
+  }
+
+  /** @internal The waiting room and moderator state of a live meeting. */
+  lobby(id: string): Lobby {
+    let lobby = this.#lobbies.get(id);
+    if (!lobby) {
+      lobby = new Lobby(LIMITS.maxParticipants);
+      this.#lobbies.set(id, lobby);
+    }
+    return lobby;
+  }
+
+  get admitter(): Admitter | undefined {
+    return this.#deps.admitter;
+  }
+
+  /** @internal Sends the waiting list to every moderator of a meeting, and tells those waiting whether one is there. */
+  announceKnockers(meeting: Meeting): void {
+    const lobby = this.lobby(meeting.id);
+    const knockers = lobby.knockers();
+    for (const p of meeting.participants()) if (p.role === 'moderator') meeting.member(p.id)?.connection.send({ type: 'knocking', knockers });
+  }
+
+  /** Live meetings with their counts, for the admin panel. */
+  live(): LiveMeetingSummary[] {
+    return [...this.#live.values()].map((m) => ({ id: m.id, participants: m.size, waiting: this.#lobbies.get(m.id)?.waiting ?? 0 }));
+  }
+
+  /** Ends a meeting for everyone in it and everyone waiting. False when it is not live. */
+  async endMeeting(id: string): Promise<boolean> {
+    const meeting = this.#live.get(id);
+    if (!meeting) return false;
+    for (const knock of this.lobby(id).takeAll()) knock.deny('ended', 'the meeting was ended');
+    for (const p of meeting.participants()) {
+      const member = meeting.member(p.id);
+      member?.connection.send({ type: 'denied', reason: 'ended', message: 'the meeting was ended for everyone' });
+      member?.connection.close(CloseCode.ended, 'meeting ended');
+      await meeting.remove(p.id, 'left');
+    }
+    this.dropIfEmpty(meeting);
+    this.#log.info('meeting ended for everyone');
+    return true;
   }
 
   get media(): MediaBackend {
@@ -149,12 +213,16 @@ export class Session {
   #droppedSinceNotice = 0;
   #meeting: Meeting | null = null;
   #self: Participant | null = null;
+  readonly #context: SessionContext;
+  /** While in the waiting room: the meeting and our place in its lobby. */
+  #knock: { meeting: Meeting; id: string } | null = null;
   #closed = false;
   /** Messages of one session are handled one after another, in order. */
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(service: MeetingService, conn: Connection, log: Logger) {
+  constructor(service: MeetingService, conn: Connection, log: Logger, context: SessionContext = NO_CONTEXT) {
     this.#service = service;
+    this.#context = context;
     this.#conn = conn;
     this.#log = log;
     this.#helloTimer = setTimeout(() => this.#close(CloseCode.helloTimeout, 'no hello'), LIMITS.helloTimeoutMs);
@@ -217,12 +285,20 @@ export class Session {
   }
 
   async #leave(reason: 'left' | 'kicked' | 'disconnected'): Promise<void> {
+    const knock = this.#knock;
+    this.#knock = null;
+    if (knock) {
+      this.#service.lobby(knock.meeting.id).take(knock.id);
+      this.#service.announceKnockers(knock.meeting);
+      this.#service.dropIfEmpty(knock.meeting);
+    }
     const meeting = this.#meeting;
     const self = this.#self;
     this.#meeting = null;
     this.#self = null;
     if (!meeting || !self) return;
     try {
+      this.#service.lobby(meeting.id).left(self.id);
       await meeting.remove(self.id, reason);
     } catch (err) {
       this.#log.warn('cleaning up a participant failed', { err: describeError(err) });
@@ -248,6 +324,13 @@ export class Session {
         await meeting.ensureMediaRoom(LIMITS.maxParticipants);
         const answer = await this.#service.media.publish(meeting.id, self.id, message.sdp);
         if (this.#self !== self) return;
+        // A new feed at the media server: a moderator's stop applies to it too.
+        const lobby = this.#service.lobby(meeting.id);
+        const audioStopped = lobby.audioStopped.has(self.id);
+        const videoStopped = lobby.videoStopped.has(self.id);
+        if (audioStopped || videoStopped) {
+          await this.#service.media.setForwarding(meeting.id, self.id, { ...(audioStopped ? { audio: false } : {}), ...(videoStopped ? { video: false } : {}) });
+        }
         this.#conn.send({ type: 'publisherAnswer', sdp: answer });
         // Others subscribe once the media connection is up (the media backend's `publisherUp`).
         meeting.update(self.id, { publishing: false, audioMuted: message.audioMuted, videoMuted: message.videoMuted });
@@ -265,6 +348,7 @@ export class Session {
       }
       case 'media': {
         const { meeting, self } = this.#joined();
+        await this.#resumeIfUnmuted(meeting, self.id, message.audioMuted, message.videoMuted);
         meeting.update(self.id, { audioMuted: message.audioMuted, videoMuted: message.videoMuted });
         return;
       }
@@ -284,6 +368,8 @@ export class Session {
         this.#log.info('participant removed by a moderator');
         return;
       }
+      case 'moderate':
+        return this.#moderate(message);
       case 'leave':
         await this.#leave('left');
         this.#close(CloseCode.normal, 'left');
@@ -316,8 +402,45 @@ export class Session {
     target.connection.send({ type: 'e2ee', from: self.id, direct: true, data: message.data });
   }
 
+  /** A moderator stopped our audio/video at the media server; unmuting ourselves lifts that stop. */
+  async #resumeIfUnmuted(meeting: Meeting, id: string, audioMuted: boolean, videoMuted: boolean): Promise<void> {
+    const lobby = this.#service.lobby(meeting.id);
+    const audio = !audioMuted && lobby.audioStopped.delete(id);
+    const video = !videoMuted && lobby.videoStopped.delete(id);
+    if (audio || video) await this.#service.media.setForwarding(meeting.id, id, { ...(audio ? { audio: true } : {}), ...(video ? { video: true } : {}) });
+  }
+
+  async #moderate(message: ModerateMessage): Promise<void> {
+    const { meeting, self } = this.#joined();
+    if (!meetingAllowed(self.role, message.action)) {
+      // Only the action: no name, no target, no address.
+      this.#log.warn('refused a moderator action from a participant', { action: message.action });
+      throw new ClientError('not-allowed', 'only moderators can do this');
+    }
+    const result = await moderate(
+      {
+        meeting,
+        lobby: this.#service.lobby(meeting.id),
+        media: this.#service.media,
+        self,
+        announceKnockers: () => this.#service.announceKnockers(meeting),
+        endMeeting: async () => {
+          await this.#service.endMeeting(meeting.id);
+        },
+      },
+      message,
+    );
+    if (!result.ok) throw new ClientError(result.code, result.message);
+    this.#log.info('moderator action', { action: message.action });
+  }
+
+  #deny(reason: DenyReason, message: string): void {
+    this.#conn.send({ type: 'denied', reason, message });
+    this.#close(reason === 'ended' ? CloseCode.ended : CloseCode.denied, reason);
+  }
+
   async #hello(message: HelloMessage): Promise<void> {
-    if (this.#meeting) throw new ClientError('bad-state', 'already joined');
+    if (this.#meeting || this.#knock) throw new ClientError('bad-state', 'already joined');
     if (message.protocol !== PROTOCOL_VERSION) {
       this.#error('invalid', `protocol version ${message.protocol} is not supported; this service speaks ${PROTOCOL_VERSION}`, 'hello');
       this.#close(CloseCode.protocolVersion, 'unsupported protocol version');
@@ -330,16 +453,78 @@ export class Session {
       this.#close(CloseCode.meetingNotFound, 'no such meeting');
       return;
     }
-    if (meeting.size >= LIMITS.maxParticipants) {
-      this.#close(CloseCode.meetingFull, 'meeting is full');
-      return;
+    const lobby = this.#service.lobby(meeting.id);
+    const admitter = this.#service.admitter;
+    let role: Role;
+    let mustKnock: boolean;
+    let key: string;
+    if (admitter?.isRoom(meeting.id)) {
+      // A persistent room: a sign-in or an invite link decides, and maybe a password (accounts/access.ts).
+      const decision = await admitter.admit({
+        meeting: meeting.id,
+        context: this.#context,
+        ...(message.invite ? { invite: message.invite } : {}),
+        ...(message.password ? { password: message.password } : {}),
+      });
+      if (this.#closed) return;
+      if (!decision.ok) {
+        this.#service.dropIfEmpty(meeting);
+        return this.#deny(decision.reason, decision.message);
+      }
+      lobby.lockedWithoutModerator = decision.lockedWithoutModerator;
+      lobby.maxParticipants = Math.min(decision.maxParticipants, LIMITS.maxParticipants);
+      role = decision.role;
+      mustKnock = decision.knock;
+      key = blockKey(this.#context, decision.inviteId);
+    } else {
+      // An ad-hoc meeting: whoever is first in it moderates it.
+      role = meeting.size === 0 ? 'moderator' : 'participant';
+      mustKnock = false;
+      key = blockKey(this.#context, null);
+    }
+    if (lobby.isBlocked(key)) {
+      this.#service.dropIfEmpty(meeting);
+      return this.#deny('blocked', 'a moderator removed you from this meeting');
     }
     clearTimeout(this.#helloTimer);
-    // Until accounts exist, whoever is first in a meeting moderates it.
+    const moderatorPresent = meeting.participants().some((p) => p.role === 'moderator');
+    if (role === 'participant' && (mustKnock || lobby.locked) && (moderatorPresent || lobby.lockedWithoutModerator || lobby.locked)) {
+      const id = newParticipantId();
+      this.#knock = { meeting, id };
+      lobby.knock({
+        id,
+        name,
+        admit: () => {
+          this.#knock = null;
+          this.#queue = this.#queue.then(() => this.#enter(meeting, name, 'participant', key, id)).catch((err: unknown) => {
+            this.#log.warn('letting someone in failed', { err: describeError(err) });
+          });
+        },
+        deny: (reason, text) => {
+          this.#knock = null;
+          this.#deny(reason, text);
+        },
+      });
+      this.#conn.send({ type: 'waiting', moderatorPresent });
+      this.#service.announceKnockers(meeting);
+      return;
+    }
+    await this.#enter(meeting, name, role, key);
+  }
+
+  async #enter(meeting: Meeting, name: string, role: Role, key: string, id: string = newParticipantId()): Promise<void> {
+    if (this.#closed) return;
+    const lobby = this.#service.lobby(meeting.id);
+    if (meeting.size >= lobby.maxParticipants) {
+      this.#conn.send({ type: 'denied', reason: 'full', message: 'the meeting is full' });
+      this.#close(CloseCode.meetingFull, 'meeting is full');
+      this.#service.dropIfEmpty(meeting);
+      return;
+    }
     const self: Participant = {
-      id: newParticipantId(),
+      id,
       name,
-      role: meeting.size === 0 ? 'moderator' : 'participant',
+      role,
       audioMuted: false,
       videoMuted: false,
       publishing: false,
@@ -355,6 +540,11 @@ export class Session {
       participants: others,
       iceServers: this.#service.iceServersFor(this.#conn.host),
     });
+    lobby.entered(self.id, key);
+    if (role === 'moderator') {
+      if (lobby.waiting > 0) this.#conn.send({ type: 'knocking', knockers: lobby.knockers() });
+      if (lobby.locked) this.#conn.send({ type: 'meetingState', locked: true });
+    }
     this.#log.info('participant joined', { participants: meeting.size });
     if (this.#service.media.ready) {
       await meeting.ensureMediaRoom(LIMITS.maxParticipants);

@@ -24,6 +24,10 @@ export interface AppDeps {
   upgradeWebSocket: UpgradeWebSocket<WebSocket>;
   /** Handles one signalling socket (see signalling.ts). */
   signalling: (c: Context) => WSEvents<WebSocket>;
+  /** The accounts API (appliance/accounts/api.ts), mounted under /api. */
+  api?: Hono<any>;
+  /** Whether this request may start an ad-hoc meeting (on the box: signed-in members only). */
+  mayStartMeeting?: (c: Context) => boolean;
 }
 
 const MIME: Record<string, string> = {
@@ -62,12 +66,15 @@ export function createApp(deps: AppDeps): Hono {
     bodyLimit({ maxSize: 1024, onError: (c) => c.json({ error: 'request body too large' }, 413) }),
     async (c) => {
       if (!sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
+      if (deps.mayStartMeeting && !deps.mayStartMeeting(c)) return c.json({ error: 'sign in to start a meeting' }, 401);
       if (!creations.take()) return c.json({ error: 'too many meetings created; try again in a moment' }, 429);
       const id = await deps.meetings.createMeeting();
       const body: CreateMeetingResponse = { id };
       return c.json(body, 201);
     },
   );
+
+  if (deps.api) app.route('/api', deps.api);
 
   app.get(SIGNALLING_PATH, checkOrigin(), deps.upgradeWebSocket(deps.signalling));
 
@@ -82,6 +89,7 @@ export function createApp(deps: AppDeps): Hono {
     return c.html(html);
   };
   app.get('/', page);
+  app.get('/admin', page);
   app.get('/r/:id', (c) => {
     if (!meetingPath.test(new URL(c.req.url).pathname)) return c.text('Not found', 404);
     return page(c);

@@ -3,12 +3,19 @@ import type { Context } from 'hono';
 import type { WSEvents } from 'hono/ws';
 import type { WebSocket } from 'ws';
 import type { Logger } from '../log.js';
+import type { SessionContext } from '../meeting/lobby.js';
 import type { Connection } from '../meeting/meeting.js';
 import type { MeetingService, Session } from '../meeting/service.js';
 import { CloseCode } from '../meeting/protocol.js';
 
-export function signallingHandler(meetings: MeetingService, log: Logger): (c: Context) => WSEvents<WebSocket> {
+export function signallingHandler(
+  meetings: MeetingService,
+  log: Logger,
+  /** Who is on the other end (address for limits, signed-in account), read from the upgrade request. */
+  contextOf?: (c: Context) => SessionContext,
+): (c: Context) => WSEvents<WebSocket> {
   return (c) => {
+    const context = contextOf?.(c);
     let session: Session | null = null;
     const host = c.req.header('host');
     return {
@@ -22,7 +29,7 @@ export function signallingHandler(meetings: MeetingService, log: Logger): (c: Co
           },
           host,
         };
-        session = meetings.connect(connection);
+        session = meetings.connect(connection, context);
       },
       onMessage(evt, ws) {
         if (typeof evt.data !== 'string') {

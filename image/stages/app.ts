@@ -17,7 +17,7 @@ export interface AppResult {
 }
 
 /** Bump when the bundle recipe changes in a way its inputs do not show. */
-const APP_RECIPE = 2;
+const APP_RECIPE = 3;
 
 /** What the service build must produce; the image cannot work without it. */
 export const SERVICE_ENTRY = 'dist/appliance/main.js';
@@ -94,10 +94,14 @@ export async function appStage(ctx: BuildContext, options: { skipServiceBuild?: 
     ctx.log(`app: building native modules for Node ${ctx.config.node.version}: ${native.join(', ')}`);
     await runLogged(ctx, 'app', 'npm', ['rebuild', ...native, `--nodedir=${nodePkg}`, '--foreground-scripts'], {
       cwd: appDir,
-      env: { npm_config_nodedir: nodePkg },
+      // build_from_source: better-sqlite3's installer would otherwise fetch a prebuilt binary made for
+      // the Node that runs npm here, not for the image's Node.
+      env: { npm_config_nodedir: nodePkg, npm_config_build_from_source: 'true' },
     });
     // Load each one with the image's Node: a module built for another ABI fails here, not on the box.
-    for (const name of native) await runLogged(ctx, 'app', node, ['-e', 'require(process.argv[1])', name], { cwd: appDir });
+    // better-sqlite3 loads its binary only when a database is opened, so open one in memory.
+    const load = "const m = require(process.argv[1]); if (process.argv[1] === 'better-sqlite3') new m(':memory:').close();";
+    for (const name of native) await runLogged(ctx, 'app', node, ['-e', load, name], { cwd: appDir });
   }
   await runLogged(ctx, 'app', node, ['--version'], { cwd: appDir });
   cpSync(node, join(staging, 'node', 'bin', 'node'));

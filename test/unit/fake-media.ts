@@ -21,6 +21,7 @@ export type FakeMediaCall =
   | { method: 'setLayers'; peer: PeerKey; choices: LayerChoice[] }
   | { method: 'leave'; peer: PeerKey }
   | { method: 'kick'; room: RoomKey; peer: PeerKey }
+  | { method: 'setForwarding'; room: RoomKey; peer: PeerKey; change: { audio?: boolean; video?: boolean } }
   | { method: 'close' };
 
 export type FakeMediaMethod = FakeMediaCall['method'];
@@ -88,6 +89,10 @@ export class FakeMedia extends EventEmitter<MediaEvents> implements MediaBackend
 
   async kick(room: RoomKey, peer: PeerKey): Promise<void> {
     this.#record({ method: 'kick', room, peer });
+  }
+
+  async setForwarding(room: RoomKey, peer: PeerKey, change: { audio?: boolean; video?: boolean }): Promise<void> {
+    this.#record({ method: 'setForwarding', room, peer, change: { ...change } });
   }
 
   async close(): Promise<void> {

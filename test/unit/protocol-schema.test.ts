@@ -75,6 +75,10 @@ const valid: [string, ClientMessage][] = [
   ['e2ee (to everyone)', { type: 'e2ee', data: 'eyJrIjoiYW5ub3VuY2UifQ' }],
   ['e2ee (to one participant)', { type: 'e2ee', to: 'AAAAAAAAAAAAAAAAAAAAAA', data: 'q83v' }],
   ['chat', { type: 'chat', data: 'AbC-_9' }],
+  ['hello with invite and password', { ...hello, invite: 'aGVsbG8gd29ybGQgaGVsbG8.c2lnbmF0dXJl', password: 'door code' }],
+  ['moderate (mute)', { type: 'moderate', action: 'mute', participant: PEER_A }],
+  ['moderate (remove and block)', { type: 'moderate', action: 'remove', participant: PEER_A, block: true }],
+  ['moderate (end)', { type: 'moderate', action: 'end' }],
 ];
 
 describe('parseClientMessage: valid messages', () => {
@@ -86,7 +90,7 @@ describe('parseClientMessage: valid messages', () => {
     const types = new Set(valid.map(([, m]) => m.type));
     const all: Record<ClientMessage['type'], true> = {
       hello: true, publish: true, answer: true, trickle: true, media: true, view: true, kick: true, leave: true, ping: true,
-      e2ee: true, chat: true,
+      e2ee: true, chat: true, moderate: true,
     };
     expect([...types].sort()).toEqual(Object.keys(all).sort());
   });

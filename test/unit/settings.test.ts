@@ -57,8 +57,16 @@ describe('loadSettings defaults', () => {
         listen: [],
       },
       uiDir: join(ROOT, 'dist', 'ui'),
+      openMeetings: true,
+      devAdmin: true,
       logLevel: 'info',
     } satisfies Settings);
+  });
+
+  it('keeps meetings open and makes a development admin only in development, unless told', () => {
+    expect(load([], { STUBE_JANUS: 'external' })).toMatchObject({ openMeetings: false, devAdmin: false });
+    expect(load([], { STUBE_OPEN_MEETINGS: '0', STUBE_DEV_ADMIN: '0' })).toMatchObject({ openMeetings: false, devAdmin: false });
+    expect(() => load([], { STUBE_OPEN_MEETINGS: 'yes' })).toThrow(/STUBE_OPEN_MEETINGS/);
   });
 
   it('does not read process.env', () => {

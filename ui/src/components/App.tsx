@@ -3,6 +3,7 @@ import { onNavigate } from '../app/navigation.js';
 import { parseRoute } from '../app/routes.js';
 import { missingCapability } from '../app/support.js';
 import { setHookPageState } from '../app/testHook.js';
+import { AdminApp } from '../admin/AdminApp.js';
 import { Landing } from './Landing.js';
 import { MeetingPage } from './MeetingPage.js';
 
@@ -15,6 +16,9 @@ export function App() {
     case 'landing':
       setHookPageState('landing');
       return <Landing />;
+    case 'admin':
+      setHookPageState('admin');
+      return <AdminApp />;
     case 'meeting': {
       const missing = missingCapability();
       if (missing) {

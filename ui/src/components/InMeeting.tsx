@@ -3,6 +3,7 @@ import { useEvent } from '../app/hooks.js';
 import type { Room } from '../meeting/Room.js';
 import { ChatPanel } from './ChatPanel.js';
 import { ConnectionPath } from './ConnectionPath.js';
+import { ModeratorPanel } from '../moderation/ModeratorPanel.js';
 import { Controls } from './Controls.js';
 import { E2eeStatus } from './E2eeStatus.js';
 import { Notices, useNotices } from './Notices.js';
@@ -36,6 +37,7 @@ export function InMeeting({ room }: { room: Room }) {
         {peopleOpen && <ParticipantList room={room} participants={participants} onClose={() => setPeopleOpen(false)} />}
         <ChatPanel room={room} />
       </div>
+      <ModeratorPanel room={room} />
       <Controls room={room} peopleOpen={peopleOpen} togglePeople={() => setPeopleOpen((o) => !o)} notify={notify} />
       <Notices notices={notices} dismiss={dismiss} />
     </div>

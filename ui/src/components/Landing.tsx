@@ -14,6 +14,7 @@ export function Landing() {
     setError(null);
     try {
       const res = await fetch('/api/meetings', { method: 'POST', credentials: 'same-origin' });
+      if (res.status === 401) throw new Error('only members can start meetings here; sign in at /admin first');
       if (res.status !== 201) throw new Error(`the box answered ${res.status}`);
       const body = (await res.json()) as Partial<CreateMeetingResponse>;
       if (typeof body.id !== 'string' || !new RegExp(MEETING_ID_PATTERN).test(body.id)) {

@@ -11,6 +11,8 @@ import { missingE2eeCapability } from '../e2ee/support.js';
 import { LocalMedia } from '../meeting/LocalMedia.js';
 import { Room } from '../meeting/Room.js';
 import { SIGNALLING_PATH } from '../meeting/protocolImports.js';
+import { RoomPassword } from '../moderation/RoomPassword.js';
+import { WaitingRoom } from '../moderation/WaitingRoom.js';
 import { InMeeting } from './InMeeting.js';
 import { PreJoin } from './PreJoin.js';
 import { SecretPrompt } from './SecretPrompt.js';
@@ -19,6 +21,8 @@ export function MeetingPage({ meetingId }: { meetingId: string }) {
   const [visit, setVisit] = useState(0);
   // The secret is read from the fragment once; it is never sent anywhere (see e2ee/E2eeSession.ts).
   const [secret, setSecret] = useState(() => parseFragment(location.hash).secret ?? null);
+  // A room password lives in this page's memory only, for the next join.
+  const [password, setPassword] = useState<string | undefined>(undefined);
   const [missing, setMissing] = useState<string | null | undefined>(undefined);
   useEffect(() => {
     let live = true;
@@ -41,10 +45,27 @@ export function MeetingPage({ meetingId }: { meetingId: string }) {
     setHookPageState('needs-secret');
     return <SecretPrompt onSecret={setSecret} />;
   }
-  return <MeetingVisit key={visit} meetingId={meetingId} secret={secret} rejoin={() => setVisit((v) => v + 1)} />;
+  return (
+    <MeetingVisit
+      key={visit}
+      meetingId={meetingId}
+      secret={secret}
+      password={password}
+      rejoin={(pw?: string) => {
+        if (pw !== undefined) setPassword(pw);
+        setVisit((v) => v + 1);
+      }}
+    />
+  );
 }
 
-function MeetingVisit({ meetingId, secret, rejoin }: { meetingId: string; secret: string; rejoin: () => void }) {
+interface VisitProps {
+  meetingId: string;
+  password: string | undefined;
+  rejoin: (password?: string) => void;
+}
+
+function MeetingVisit({ secret, ...visit }: VisitProps & { secret: string }) {
   const [e2ee, setE2ee] = useState<E2eeSession | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   useEffect(() => {
@@ -75,14 +96,23 @@ function MeetingVisit({ meetingId, secret, rejoin }: { meetingId: string; secret
     );
   }
   if (!e2ee) return <main class="ended" aria-busy="true" />;
-  return <MeetingRoom meetingId={meetingId} e2ee={e2ee} rejoin={rejoin} />;
+  return <MeetingRoom {...visit} e2ee={e2ee} />;
 }
 
-function MeetingRoom({ meetingId, e2ee, rejoin }: { meetingId: string; e2ee: E2eeSession; rejoin: () => void }) {
-  const [room] = useState(
-    () => new Room({ meetingId, local: new LocalMedia(), signalUrl: signallingUrl(location, SIGNALLING_PATH), e2ee }),
-  );
+function MeetingRoom({ meetingId, password, rejoin, e2ee }: VisitProps & { e2ee: E2eeSession }) {
+  const [room] = useState(() => {
+    const { invite } = parseFragment(location.hash);
+    return new Room({
+      meetingId,
+      local: new LocalMedia(),
+      signalUrl: signallingUrl(location, SIGNALLING_PATH),
+      e2ee,
+      ...(invite ? { invite } : {}),
+      ...(password ? { password } : {}),
+    });
+  });
   useEvent(room, 'state');
+  useEvent(room, 'lobby');
 
   useEffect(() => {
     setHookRoom(room);
@@ -96,19 +126,24 @@ function MeetingRoom({ meetingId, e2ee, rejoin }: { meetingId: string; e2ee: E2e
     case 'prejoin':
       return <PreJoin room={room} />;
     case 'joining':
+      if (room.waiting) return <WaitingRoom room={room} />;
+      return <InMeeting room={room} />;
     case 'joined':
     case 'reconnecting':
       return <InMeeting room={room} />;
     case 'left':
     case 'kicked':
     case 'ended':
+      if (room.denial?.reason === 'password-required' || room.denial?.reason === 'password-wrong') {
+        return <RoomPassword wrong={room.denial.reason === 'password-wrong'} submit={(pw) => rejoin(pw)} />;
+      }
       return (
         <main class="ended">
           <h1>{room.endReason?.title ?? 'You left the meeting'}</h1>
           {room.endReason && <p>{room.endReason.text}</p>}
           <div class="row">
             {(room.endReason?.canRejoin ?? true) && (
-              <button type="button" class="primary" onClick={rejoin}>
+              <button type="button" class="primary" onClick={() => rejoin()}>
                 Join again
               </button>
             )}

@@ -1,4 +1,5 @@
 import type { Room, RoomParticipant } from '../meeting/Room.js';
+import { ParticipantActions } from '../moderation/ModeratorPanel.js';
 import { Icon } from './Icon.js';
 
 export function ParticipantList({ room, participants, onClose }: {
@@ -35,6 +36,7 @@ export function ParticipantList({ room, participants, onClose }: {
               <Icon name={info.videoMuted ? 'cameraOff' : 'camera'} />
               <span class="sr-only">{info.videoMuted ? ', camera off' : ', camera on'}</span>
             </span>
+            {room.isModerator && !isSelf && <ParticipantActions room={room} id={info.id} name={info.name} />}
             {room.isModerator && !isSelf && (
               <button type="button" class="danger small" aria-label={`Remove ${info.name}`} onClick={() => room.kick(info.id)}>
                 Remove

@@ -11,6 +11,9 @@ import type { ConnectionPath, PublishedLayerStats, RemoteParticipantStats } from
 import { ViewReporter } from './ViewReporter.js';
 import {
   CloseCode,
+  type DeniedMessage,
+  type Knocker,
+  type ModeratorAction,
   type Participant,
   type ParticipantId,
   type ServerMessage,
@@ -39,7 +42,11 @@ export type RoomEvents = {
   /** Participants, their media or talking changed: re-render. */
   changed: [];
   notice: [Notice];
+  /** Waiting room and moderator messages: rendered by the moderation components (ui/src/moderation/). */
+  lobby: [LobbyMessage];
 };
+
+export type LobbyMessage = Extract<ServerMessage, { type: 'waiting' | 'knocking' | 'denied' | 'moderated' | 'meetingState' }>;
 
 export interface RoomOptions {
   meetingId: string;
@@ -51,6 +58,9 @@ export interface RoomOptions {
   pipeline?: TrackPipeline;
   /** End-to-end encryption: its pipeline wraps every sender and receiver, and it gets the relayed messages. */
   e2ee?: E2eeSession;
+  /** The invite token from the link's fragment, and a room password once asked for. */
+  invite?: string;
+  password?: string;
 }
 
 /** What to tell someone whose meeting ended for a reason other than leaving. */
@@ -104,6 +114,11 @@ export class Room extends Emitter<RoomEvents> {
   readonly #view: ViewReporter;
   #bandwidthTimer: ReturnType<typeof setInterval> | undefined;
   #publishRetries = 0;
+  /** Waiting room: set while we wait to be let in. */
+  #waiting: { moderatorPresent: boolean } | null = null;
+  #knockers: Knocker[] = [];
+  #locked = false;
+  #denied: DeniedMessage | null = null;
   #publishRetryTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #unsubscribeLocal: (() => void)[] = [];
 
@@ -141,6 +156,30 @@ export class Room extends Emitter<RoomEvents> {
     return this.#opts.e2ee ?? null;
   }
 
+  /** While waiting to be let in: whether a moderator is there. Null once in (or before asking). */
+  get waiting(): { moderatorPresent: boolean } | null {
+    return this.#waiting;
+  }
+
+  /** For moderators: who is knocking, in order of arrival. */
+  get knockers(): readonly Knocker[] {
+    return this.#knockers;
+  }
+
+  get locked(): boolean {
+    return this.#locked;
+  }
+
+  /** Why the service did not let us in (or ended the meeting), when it said so. */
+  get denial(): DeniedMessage | null {
+    return this.#denied;
+  }
+
+  /** A moderator action; the service checks our role and refuses it otherwise. */
+  moderate(action: ModeratorAction, participant?: ParticipantId, block?: boolean): void {
+    this.#signal?.send({ type: 'moderate', action, ...(participant ? { participant } : {}), ...(block ? { block } : {}) });
+  }
+
   get isModerator(): boolean {
     return this.#self?.role === 'moderator';
   }
@@ -173,6 +212,8 @@ export class Room extends Emitter<RoomEvents> {
       url: this.#opts.signalUrl,
       meeting: this.meetingId,
       name,
+      ...(this.#opts.invite ? { invite: this.#opts.invite } : {}),
+      ...(this.#opts.password ? { password: this.#opts.password } : {}),
       policy: this.#opts.policy ?? backoffPolicy(),
       createSocket: this.#opts.createSocket ?? ((url) => new WebSocket(url) as unknown as SocketLike),
     });
@@ -288,6 +329,7 @@ export class Room extends Emitter<RoomEvents> {
   }
 
   #onWelcome(w: WelcomeMessage, resumed: boolean): void {
+    this.#waiting = null;
     this.#self = w.you;
     this.#remote.clear();
     this.#talking.clear();
@@ -346,6 +388,33 @@ export class Room extends Emitter<RoomEvents> {
       case 'chat':
         this.#opts.e2ee?.receive(m);
         return;
+      case 'waiting':
+        this.#waiting = { moderatorPresent: m.moderatorPresent };
+        this.emit('lobby', m);
+        this.emit('changed');
+        return;
+      case 'knocking':
+        this.#knockers = m.knockers;
+        this.emit('lobby', m);
+        this.emit('changed');
+        return;
+      case 'denied':
+        this.#denied = m;
+        this.emit('lobby', m);
+        return;
+      case 'moderated':
+        if (m.action === 'mute' && !this.local.micMuted) this.toggleMic();
+        this.emit('notice', {
+          kind: 'info',
+          text: m.action === 'mute' ? 'A moderator muted you.' : m.action === 'stopVideo' ? 'A moderator stopped your video.' : 'You are now a moderator.',
+        });
+        this.emit('lobby', m);
+        return;
+      case 'meetingState':
+        this.#locked = m.locked;
+        this.emit('lobby', m);
+        this.emit('changed');
+        return;
       case 'welcome':
       case 'pong':
         return; // handled by the signal client
@@ -391,7 +460,11 @@ export class Room extends Emitter<RoomEvents> {
 
   #onClosed(c: SignalClosed): void {
     if (c.byUs) this.#finish('left', null);
-    else if (c.code === CloseCode.kicked) this.#finish('kicked', END_REASONS[c.code] ?? null);
+    else if (this.#denied && (c.code === CloseCode.denied || c.code === CloseCode.ended || c.code === CloseCode.kicked)) {
+      const canRejoin = c.code === CloseCode.denied && this.#denied.reason.startsWith('password');
+      const title = c.code === CloseCode.ended ? 'The meeting has ended' : c.code === CloseCode.kicked ? 'You were removed' : 'You were not let in';
+      this.#finish(c.code === CloseCode.kicked ? 'kicked' : 'ended', { title, text: this.#denied.message, canRejoin });
+    } else if (c.code === CloseCode.kicked) this.#finish('kicked', END_REASONS[c.code] ?? null);
     else this.#finish('ended', END_REASONS[c.code] ?? CONNECTION_LOST);
   }
 

@@ -52,12 +52,18 @@ const FINAL_CODES: ReadonlySet<number> = new Set([
   CloseCode.meetingNotFound,
   CloseCode.meetingFull,
   CloseCode.replaced,
+  CloseCode.denied,
+  CloseCode.ended,
 ]);
 
 export interface SignalClientOptions {
   url: string;
   meeting: string;
   name: string;
+  /** From the link's fragment: presented in the hello, never in a URL. */
+  invite?: string;
+  /** The room password the person typed, if the room asked for one. */
+  password?: string;
   policy: ReconnectPolicy;
   createSocket: (url: string) => SocketLike;
   pingIntervalMs?: number;
@@ -81,7 +87,7 @@ export class SignalClient extends Emitter<SignalEvents> {
 
   constructor(opts: SignalClientOptions) {
     super();
-    this.#opts = { pingIntervalMs: 15_000, deadAfterMs: 40_000, now: () => Date.now(), ...opts };
+    this.#opts = { pingIntervalMs: 15_000, deadAfterMs: 40_000, now: () => Date.now(), invite: '', password: '', ...opts };
   }
 
   get state(): SignalState {
@@ -144,7 +150,14 @@ export class SignalClient extends Emitter<SignalEvents> {
     socket.onopen = () => {
       this.#lastHeard = this.#opts.now();
       socket.send(
-        JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, meeting: this.#opts.meeting, name: this.#opts.name }),
+        JSON.stringify({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          meeting: this.#opts.meeting,
+          name: this.#opts.name,
+          ...(this.#opts.invite ? { invite: this.#opts.invite } : {}),
+          ...(this.#opts.password ? { password: this.#opts.password } : {}),
+        }),
       );
     };
     socket.onmessage = (ev) => this.#onMessage(ev.data);

@@ -12,5 +12,8 @@ export type {
   ErrorCode,
   Role,
   CreateMeetingResponse,
+  DeniedMessage,
+  Knocker,
+  ModeratorAction,
 } from '../../../appliance/meeting/protocol.js';
 export { PROTOCOL_VERSION, SIGNALLING_PATH, CloseCode, LIMITS, MEETING_ID_PATTERN } from '../../../appliance/meeting/protocol.js';
