@@ -1,7 +1,8 @@
 // Builds the running service from Settings: Janus (managed or external), media backend, meetings, HTTP
 // and WebSocket servers. main.ts calls this; integration tests call it too, with their own settings.
 import './server/node-compat.js';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
@@ -24,10 +25,17 @@ export interface RunningService {
   meetings: MeetingService;
   media: JanusMedia;
   janus: JanusProcess | null;
+  /** Loads a new certificate into the running HTTPS server (after setup or a renewal); no restart. */
+  reloadTls(certFile: string, keyFile: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startService(settings: Settings, log: Logger): Promise<RunningService> {
+export interface ServiceExtras {
+  /** Routes of other areas mounted into the app (the setup wizard). */
+  routes?: Hono;
+}
+
+export async function startService(settings: Settings, log: Logger, extras: ServiceExtras = {}): Promise<RunningService> {
   const secrets = await loadOrCreateSecrets(settings.dataDir);
   const socketPath = janusSocketPath(settings.janus.dir);
   let janus: JanusProcess | null = null;
@@ -63,6 +71,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     log: log.child('http'),
     upgradeWebSocket,
     signalling: signallingHandler(meetings, log.child('ws')),
+    ...(extras.routes ? { extraRoutes: extras.routes } : {}),
   });
   holder.route('/', app);
 
@@ -96,6 +105,12 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     meetings,
     media,
     janus,
+    async reloadTls(certFile, keyFile) {
+      if (!settings.https) throw new Error('the service does not serve HTTPS');
+      const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+      (server as HttpsServer).setSecureContext({ cert, key });
+      log.info('certificate loaded');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -77,11 +77,15 @@ export type WanSituation =
   | 'cgnat'
   /** The router's WAN side is itself in a private network (a second router, or the provider's NAT). */
   | 'private'
+  /** The router answered but reports no usable WAN address: routers do this when their own WAN address
+   *  is shared or private (miniupnpd, for one, hides it) — carrier-grade NAT or a second router. */
+  | 'noPublic'
+  /** No router answered. */
   | 'unknown';
 
 /** Classifies the WAN address the router reports (UPnP GetExternalIPAddress / NAT-PMP). */
-export function wanSituation(externalIp: string | null): WanSituation {
-  if (!externalIp) return 'unknown';
+export function wanSituation(externalIp: string | null, routerAnswered = externalIp !== null): WanSituation {
+  if (!externalIp || externalIp === '0.0.0.0') return routerAnswered ? 'noPublic' : 'unknown';
   switch (classifyAddress(externalIp)) {
     case 'public':
       return 'public';
@@ -92,6 +96,6 @@ export function wanSituation(externalIp: string | null): WanSituation {
     case 'loopback':
       return 'private';
     case 'invalid':
-      return 'unknown';
+      return routerAnswered ? 'noPublic' : 'unknown';
   }
 }

@@ -2,6 +2,7 @@
 // /setup/api answers only senders in the home network; all but /session need the session a correct
 // setup code opened. After `done`, the API answers 404 and the page redirects to /admin.
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { bodyLimit } from 'hono/body-limit';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -46,6 +47,8 @@ export interface SetupDeps {
   readHardware: () => Promise<HardwareReport>;
   openRouter: (forwards: Forward[], map: boolean) => Promise<RouterSession>;
   challenges: ChallengeStore;
+  /** Called after the certificate files were written: the service loads them (HTTPS with the new name). */
+  onCertificate: () => Promise<void>;
   /** Called once the configuration is written: the service switches to the new certificate (HTTPS). */
   onDone: (config: SetupConfig) => Promise<void>;
   /** Whether setup was completed (at start: setup.json exists). */
@@ -225,6 +228,7 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
     await mkdir(join(opts.dataDir, 'secrets'), { recursive: true, mode: 0o700 });
     await writeFileDurable(join(opts.dataDir, 'secrets', 'acme-account.pem'), cert.accountKeyPem, 0o600);
     await deps.system.call('writeCertificate', { certPem: cert.certPem, keyPem: cert.keyPem });
+    await deps.onCertificate();
     progress.certificate = { notAfter: cert.notAfter };
     return c.json({ notAfter: cert.notAfter, name: d.name });
   });
@@ -275,6 +279,11 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
       router = null;
     },
   };
+}
+
+/** The sender's address on a service run by @hono/node-server (the TCP peer; no proxy headers). */
+export function nodeClientAddress(c: Context): string | undefined {
+  return getConnInfo(c).remote.address;
 }
 
 /** What the UI may see of the progress (no tokens, no keys). */

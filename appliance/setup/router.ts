@@ -82,9 +82,11 @@ export class RouterSession {
     } catch (err) {
       opts.log.warn('router did not tell its WAN address', { err: describeError(err) });
     }
-    const wan = wanSituation(externalIp);
-    // Behind carrier-grade NAT a forward on the home router cannot make the box reachable.
-    if (!map || wan === 'cgnat') return new RouterSession({ protocol, externalIp, wan, mapped: false, missing: forwards }, gateway);
+    // Routers without a public address answer with an empty one (or 0.0.0.0).
+    if (!externalIp || externalIp === '0.0.0.0') externalIp = null;
+    const wan = wanSituation(externalIp, true);
+    // Behind carrier-grade NAT (or a router without a public address) a forward cannot make the box reachable.
+    if (!map || wan === 'cgnat' || wan === 'noPublic') return new RouterSession({ protocol, externalIp, wan, mapped: false, missing: forwards }, gateway);
     const missing: Forward[] = [];
     for (const f of forwards) {
       let ok = true;

@@ -51,9 +51,15 @@ describe('address classification', () => {
     ['192.168.0.1', 'private'],
     ['10.10.0.2', 'private'],
     [null, 'unknown'],
-    ['garbage', 'unknown'],
   ])('WAN address %s means %s', (ip, situation) => {
     expect(wanSituation(ip)).toBe(situation);
+  });
+
+  it('tells a router without a public address from no router at all', () => {
+    expect(wanSituation(null, true)).toBe('noPublic');
+    expect(wanSituation('0.0.0.0', true)).toBe('noPublic');
+    expect(wanSituation('garbage', true)).toBe('noPublic');
+    expect(wanSituation(null, false)).toBe('unknown');
   });
 
   it('reads the default gateway from the kernel route table', () => {

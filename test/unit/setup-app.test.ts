@@ -55,6 +55,7 @@ beforeEach(async () => {
     openRouter: async (forwards, map) =>
       ({ report: { protocol: 'upnp', externalIp: '100.64.0.7', wan: 'cgnat', mapped: false, missing: forwards }, close: async () => undefined, map }) as unknown as RouterSession,
     challenges: new ChallengeStore(),
+    onCertificate: async () => undefined,
     onDone: async () => undefined,
     done: false,
   });
@@ -145,7 +146,8 @@ describe('setup wizard routes', () => {
       readHardware: async () => hardware,
       openRouter: async () => { throw new Error('not called'); },
       challenges: new ChallengeStore(),
-      onDone: async () => undefined,
+      onCertificate: async () => undefined,
+    onDone: async () => undefined,
       done: true,
     });
     for (const path of ['/setup/api/session', '/setup/api/status', '/setup/api/hardware']) {

@@ -1,0 +1,299 @@
+// The setup wizard in a simulated home network (test/helpers/home-network.ts): the real service with a
+// real Janus in the "box" namespace behind a "router" doing NAT with nftables and miniupnpd (UPnP IGD
+// and NAT-PMP), and an "internet" namespace with Pebble (ACME) and pebble-challtestsrv as the DNS
+// server for the test domain. The wizard's API is driven from the LAN side (the host is on the LAN);
+// "outside" requests are made from the internet namespace.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createHomeNetwork, miniupnpdConf, type HomeNetwork } from '../helpers/home-network.js';
+import { waitFor } from '../helpers/service.js';
+import type { Forward } from '../../appliance/setup/forwards.js';
+
+const DOMAIN = 'box.stube.test';
+const HTTPS_PORT = 8443;
+const HTTP_PORT = 8080;
+
+let net: HomeNetwork;
+let dir: string;
+let box: ChildProcess;
+let code = '';
+let token = '';
+let miniupnpd: ChildProcess | null = null;
+const boxLog: string[] = [];
+const timings: Record<string, number> = {};
+
+function openssl(...args: string[]): void {
+  execFileSync('openssl', args, { stdio: 'ignore' });
+}
+
+/** A request to the box from the LAN (the host), over HTTPS with the box's current certificate. */
+function api(path: string, body?: unknown, auth = token): Promise<{ status: number; json: Record<string, unknown>; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolvePromise, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        host: net.boxIp,
+        port: HTTPS_PORT,
+        path,
+        method: data === undefined ? 'GET' : 'POST',
+        // On the LAN the box still has its self-signed certificate (the browser warns; the host accepts).
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+        timeout: 120_000,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          let json: Record<string, unknown> = {};
+          try {
+            json = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            json = { text };
+          }
+          resolvePromise({ status: res.statusCode ?? 0, json, headers: res.headers });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function timed<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const r = await fn();
+  timings[name] = Math.round(performance.now() - t0);
+  return r;
+}
+
+/** curl from the internet namespace; returns status code and body. */
+function outside(args: string[]): { status: number; body: string } {
+  const out = net.run(net.internet, ['curl', '-sS', '--max-time', '20', '-o', '-', '-w', '\n%{http_code}', ...args]);
+  const i = out.lastIndexOf('\n');
+  return { status: Number(out.slice(i + 1)), body: out.slice(0, i) };
+}
+
+function startMiniupnpd(): void {
+  const conf = join(dir, 'miniupnpd.conf');
+  writeFileSync(conf, miniupnpdConf(net, join(dir, 'upnp.leases')));
+  miniupnpd = net.spawn(net.router, ['miniupnpd', '-d', '-f', conf, '-P', join(dir, 'miniupnpd.pid')]);
+  miniupnpd.stderr?.on('data', (d: Buffer) => boxLog.push(`[miniupnpd] ${d.toString()}`));
+}
+
+async function stopMiniupnpd(): Promise<void> {
+  const p = miniupnpd;
+  miniupnpd = null;
+  if (!p || p.exitCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  await gone;
+  // miniupnpd removes its own rules on exit; make sure for the next phase.
+  for (const chain of ['prerouting_miniupnpd', 'postrouting_miniupnpd']) net.run(net.router, ['nft', 'flush', 'chain', 'inet', 'homenat', chain]);
+  net.run(net.router, ['nft', 'flush', 'chain', 'inet', 'home', 'miniupnpd']);
+}
+
+beforeAll(async () => {
+  net = createHomeNetwork();
+  dir = mkdtempSync(join(tmpdir(), 'stube-home-'));
+  execFileSync('chmod', ['755', dir]);
+  // A CA for Pebble's own HTTPS (the directory); the box is told to trust it, as a setting.
+  const ca = (f: string) => join(dir, f);
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=test ACME CA', '-days', '2', '-keyout', ca('ca.key'), '-out', ca('ca.pem'));
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=acme', '-keyout', ca('pebble.key'), '-out', ca('pebble.csr'));
+  writeFileSync(ca('san.ext'), `subjectAltName=IP:${net.internetIp}\n`);
+  openssl('x509', '-req', '-in', ca('pebble.csr'), '-CA', ca('ca.pem'), '-CAkey', ca('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', ca('san.ext'), '-out', ca('pebble.pem'));
+  // The box's first-boot certificate, self-signed (the image makes one the same way).
+  execFileSync('mkdir', ['-p', join(dir, 'box', 'tls')]);
+  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=stube.local', '-days', '2', '-keyout', join(dir, 'box', 'tls', 'key.pem'), '-out', join(dir, 'box', 'tls', 'cert.pem'));
+
+  writeFileSync(ca('pebble.json'), JSON.stringify({ pebble: { listenAddress: '0.0.0.0:14000', managementListenAddress: '0.0.0.0:15000', certificate: ca('pebble.pem'), privateKey: ca('pebble.key'), httpPort: 80, tlsPort: 443, ocspResponderURL: '', externalAccountBindingRequired: false } }));
+  const dns = net.spawn(net.internet, ['pebble-challtestsrv', '-management', '0.0.0.0:8055', '-dns01', '0.0.0.0:53', '-http01', '', '-https01', '', '-tlsalpn01', '', '-defaultIPv4', '', '-defaultIPv6', '']);
+  dns.stderr?.on('data', (d: Buffer) => boxLog.push(`[dns] ${d.toString()}`));
+  const pebble = net.spawn(net.internet, ['pebble', '-config', ca('pebble.json'), '-dnsserver', '127.0.0.1:53'], { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' });
+  pebble.stdout?.on('data', (d: Buffer) => boxLog.push(`[pebble] ${d.toString()}`));
+
+  const rtpBase = 30000 + Math.floor(Math.random() * 300) * 100;
+  box = net.spawn(net.box, [process.execPath, '--import', 'tsx', resolve('test/integration/fixtures/setup-box.ts')], {
+    STUBE_SETUP_FIXTURE: JSON.stringify({
+      dir: join(dir, 'box'),
+      boxIp: net.boxIp,
+      httpsPort: HTTPS_PORT,
+      httpPort: HTTP_PORT,
+      rtp: { min: rtpBase, max: rtpBase + 9 },
+      acmeDirectory: `https://${net.internetIp}:14000/dir`,
+      acmeCa: ca('ca.pem'),
+      dns: net.internetIp,
+      templatesDir: resolve('templates'),
+    }),
+  });
+  box.stderr?.on('data', (d: Buffer) => boxLog.push(d.toString()));
+  code = await new Promise<string>((res, rej) => {
+    let out = '';
+    const t = setTimeout(() => rej(new Error(`the box did not start:\n${boxLog.join('')}`)), 90_000);
+    box.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (\{.*\})\n/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(t);
+        res((JSON.parse(m[1]) as { code: string }).code);
+      }
+    });
+    box.once('exit', (c) => rej(new Error(`the box exited (${c}):\n${boxLog.join('')}`)));
+  });
+  await waitFor('Pebble', () => outside(['-k', `https://${net.internetIp}:14000/dir`]).status === 200, 20_000, 250);
+}, 150_000);
+
+afterAll(async () => {
+  if (process.env.STUBE_TEST_ECHO) process.stderr.write(boxLog.join(''));
+  await stopMiniupnpd().catch(() => undefined);
+  await net?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (Object.keys(timings).length) process.stderr.write(`setup timings (ms): ${JSON.stringify(timings)}\n`);
+}, 60_000);
+
+describe('setup wizard in a home network', () => {
+  it('accepts nothing without the code and limits wrong codes', async () => {
+    expect((await api('/setup/api/status', undefined, '')).status).toBe(401);
+    expect((await api('/setup/api/admin', { name: 'a', password: 'b', boxName: 'c' }, '')).status).toBe(401);
+    const wrong = await api('/setup/api/session', { code: 'AAAAA-AAAAA' }, '');
+    expect(wrong.status).toBe(403);
+    expect(wrong.json.code).toBe('wrongCode');
+  });
+
+  it('opens a session with the console code and checks the hardware', async () => {
+    const t0 = performance.now();
+    const res = await api('/setup/api/session', { code: code.toLowerCase() }, '');
+    expect(res.status).toBe(200);
+    token = String(res.json.token);
+    const hw = await api('/setup/api/hardware');
+    expect(hw.status).toBe(200);
+    expect(['green', 'amber', 'red']).toContain(hw.json.overall);
+    const line = await api('/setup/api/line', { uploadMbps: 40, downloadMbps: 250, meetingSize: 10 });
+    expect(line.status).toBe(200);
+    const cap = line.json.capacity as { video: { participants: number; limitedBy: string } };
+    expect(cap.video.limitedBy).toBe('upload');
+    expect(cap.video.participants).toBeGreaterThan(1);
+    timings.codeHardwareLine = Math.round(performance.now() - t0);
+  });
+
+  it('says so when the router has a carrier-grade NAT address', async () => {
+    net.setWan(`100.64.${net.lan.split('.')[2]}.1`);
+    startMiniupnpd();
+    try {
+      const res = await waitFor('the router to answer', async () => {
+        const r = await api('/setup/api/network', { mapPorts: true });
+        return (r.json.router as { protocol: string | null }).protocol ? r : null;
+      }, 30_000, 500);
+      // miniupnpd does not reveal a shared (100.64/10) or private WAN address; it answers without one,
+      // and the wizard explains carrier-grade NAT from that. (A router that does report its 100.64
+      // address gets 'cgnat': test/unit/setup-addresses.test.ts.)
+      const router = res.json.router as { wan: string; externalIp: string | null; mapped: boolean; missing: unknown[] };
+      expect(['cgnat', 'noPublic']).toContain(router.wan);
+      expect(router.externalIp === null || router.externalIp === net.wanIp).toBe(true);
+      expect(router.mapped).toBe(false);
+      expect(router.missing.length).toBeGreaterThan(0);
+      // Nothing was mapped on the router.
+      expect(net.run(net.router, ['nft', 'list', 'chain', 'inet', 'homenat', 'prerouting_miniupnpd'])).not.toContain('dnat');
+    } finally {
+      await stopMiniupnpd();
+      net.setWan(`57.128.${net.lan.split('.')[2]}.1`);
+    }
+  });
+
+  it('with UPnP off, lists the exact forwards; once created by hand the box is reachable from outside', async () => {
+    const res = await api('/setup/api/network', { mapPorts: true });
+    expect(res.status).toBe(200);
+    const router = res.json.router as { protocol: string | null; mapped: boolean; missing: Forward[] };
+    expect(router.protocol).toBeNull();
+    expect(router.mapped).toBe(false);
+    const forwards = res.json.forwards as Forward[];
+    expect(router.missing).toEqual(forwards);
+    expect(forwards.map((f) => `${f.protocol} ${f.externalFrom}`)).toEqual(expect.arrayContaining(['TCP 443', 'TCP 80']));
+    // Outside before the forwards: nothing answers.
+    expect(() => outside(['-k', '--connect-timeout', '3', `https://${net.wanIp}/setup/api/status`])).toThrow();
+    // What the host does in the router's web page, from the list the wizard shows.
+    const rules = forwards.map((f) => {
+      const dport = f.externalFrom === f.externalTo ? `${f.externalFrom}` : `${f.externalFrom}-${f.externalTo}`;
+      const to = f.externalFrom === f.externalTo ? `${net.boxIp}:${f.internalFrom}` : net.boxIp;
+      return `add rule inet homenat prerouting iifname "wan0" ${f.protocol.toLowerCase()} dport ${dport} dnat ip to ${to}\nadd rule inet home forward ip daddr ${net.boxIp} ${f.protocol.toLowerCase()} dport ${f.internalFrom === f.externalFrom ? dport : f.internalFrom} accept\n`;
+    });
+    net.run(net.router, ['nft', '-f', '-'], rules.join(''));
+    try {
+      // From the internet the box answers — and the wizard refuses a sender outside the home network.
+      const r = outside(['-k', `https://${net.wanIp}/setup/api/status`]);
+      expect(r.status).toBe(403);
+      expect(JSON.parse(r.body).code).toBe('notLocal');
+      const s = outside(['-k', '-X', 'POST', '-H', 'content-type: application/json', '--data', JSON.stringify({ code }), `https://${net.wanIp}/setup/api/session`]);
+      expect(s.status).toBe(403);
+    } finally {
+      net.run(net.router, ['nft', 'flush', 'chain', 'inet', 'homenat', 'prerouting']);
+      net.run(net.router, ['nft', 'add', 'rule', 'inet', 'homenat', 'prerouting', 'jump', 'prerouting_miniupnpd']);
+      net.run(net.router, ['nft', '-f', '-'], 'flush chain inet home forward\nadd rule inet home forward ct state established,related accept\nadd rule inet home forward iifname "br0" accept\nadd rule inet home forward jump miniupnpd\n');
+    }
+  });
+
+  it('maps the forwards by UPnP: they appear in miniupnpd', async () => {
+    startMiniupnpd();
+    const res = await timed('network', () =>
+      waitFor('the router to answer', async () => {
+        const r = await api('/setup/api/network', { mapPorts: true });
+        return (r.json.router as { protocol: string | null }).protocol ? r : null;
+      }, 30_000, 500),
+    );
+    const router = res.json.router as { protocol: string; wan: string; mapped: boolean; externalIp: string };
+    expect(router).toMatchObject({ protocol: 'upnp', wan: 'public', mapped: true, externalIp: net.wanIp });
+    const nat = net.run(net.router, ['nft', 'list', 'chain', 'inet', 'homenat', 'prerouting_miniupnpd']);
+    expect(nat).toMatch(new RegExp(`0x6 th dport 443 dnat ip to ${net.boxIp.replace(/\./g, '\\.')}:${HTTPS_PORT}`));
+    expect(nat).toMatch(new RegExp(`0x6 th dport 80 dnat ip to ${net.boxIp.replace(/\./g, '\\.')}:${HTTP_PORT}`));
+  });
+
+  it('waits for the DNS record and gets a certificate from the ACME server', async () => {
+    const before = await api('/setup/api/domain', { kind: 'own', name: DOMAIN });
+    expect(before.status).toBe(200);
+    expect(before.json.resolves).toBe(false);
+    expect(before.json.record).toEqual({ name: DOMAIN, type: 'A', value: net.wanIp });
+    // Not yet: the certificate step refuses while the name does not point at the box.
+    expect((await api('/setup/api/certificate', { email: null })).json.code).toBe('dnsNotReady');
+    // The host creates the record at their DNS provider.
+    net.run(net.internet, ['curl', '-sS', '-X', 'POST', '--data', JSON.stringify({ host: `${DOMAIN}.`, addresses: [net.wanIp] }), 'http://127.0.0.1:8055/add-a']);
+    await timed('domain', () => waitFor('the record', async () => (await api('/setup/api/domain/check')).json.resolves === true, 20_000, 500));
+    await api('/setup/api/domain', { kind: 'own', name: DOMAIN });
+    const cert = await timed('certificate', () => api('/setup/api/certificate', { email: 'host@stube.test' }));
+    expect(cert.status, JSON.stringify(cert.json)).toBe(200);
+    // From outside, with the ACME server's root as the only trusted CA: the name verifies.
+    const root = join(dir, 'acme-root.pem');
+    writeFileSync(root, outside(['-k', `https://${net.internetIp}:15000/roots/0`]).body);
+    const ok = outside(['--cacert', root, '--resolve', `${DOMAIN}:443:${net.wanIp}`, `https://${DOMAIN}/healthz`]);
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ status: 'ok' });
+  });
+
+  it('creates the admin, finishes, and is gone afterwards', async () => {
+    const weak = await api('/setup/api/admin', { name: 'host', password: 'password2026', boxName: 'Praxis' });
+    expect(weak.status).toBe(422);
+    expect((await timed('admin', () => api('/setup/api/admin', { name: 'host', password: 'Kater-Tr0mbone-7', boxName: 'Praxis' }))).status).toBe(200);
+    const done = await timed('done', () => api('/setup/api/done', { confirm: true }));
+    expect(done.status).toBe(200);
+    expect(done.json.url).toBe(`https://${DOMAIN}/`);
+    const total = Object.values(timings).reduce((a, b) => a + b, 0);
+    process.stderr.write(`code → done (API time, no typing): ${total} ms\n`);
+    for (const path of ['/setup/api/status', '/setup/api/hardware']) expect((await api(path)).status).toBe(404);
+    expect((await api('/setup/api/session', { code }, '')).status).toBe(404);
+    const page = await api('/setup', undefined, '');
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toBe('/admin');
+    // The privileged helper was asked to restart the service onto the new configuration.
+    let out = '';
+    box.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor('the restart request', () => {
+      execFileSync('kill', ['-USR2', String(box.pid)]);
+      return out.includes('["systemctl","restart","--no-block","stube.service"]');
+    }, 10_000, 300);
+  });
+});
