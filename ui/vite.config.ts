@@ -25,6 +25,10 @@ export default defineConfig({
     target: ['es2022', 'chrome109', 'firefox115', 'safari16'],
     sourcemap: false,
     reportCompressedSize: true,
+    // Two pages: the meeting client (index.html) and the setup wizard (setup.html, served at /setup).
+    rollupOptions: {
+      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), setup: fileURLToPath(new URL('./setup.html', import.meta.url)) },
+    },
   },
   server: {
     // `vite` in dev mode (not the usual workflow) proxies the service.
