@@ -2,7 +2,8 @@
 // whose plain-HTTP listener answers /.well-known/acme-challenge/<token> from the ChallengeStore and
 // redirects everything else to HTTPS. The directory URL is a setting (Let's Encrypt on the box, Pebble
 // in tests); a CA file may be given for a directory with a private CA (Pebble).
-import { Agent } from 'node:https';
+import { Agent, get as httpsGet } from 'node:https';
+import { get as httpGet } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import * as acme from 'acme-client';
 import type { Logger } from '../log.js';
@@ -33,6 +34,8 @@ export interface AcmeOptions {
   caFile: string | null;
   challenges: ChallengeStore;
   log: Logger;
+  /** How often acme-client retries a request that failed (default 10, with backoff up to 5 s). */
+  retries?: number;
 }
 
 export interface IssuedCertificate {
@@ -52,14 +55,32 @@ export class AcmeError extends Error {
   }
 }
 
+/**
+ * Fetches the directory once before ordering. acme-client's promise never settles when the directory
+ * cannot be reached at all (seen with a refused connection), so this check gives the clear error.
+ */
+export function checkDirectory(url: string, agent: Agent | undefined, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fail = (why: string): void => reject(new AcmeError('directory', `the certificate authority could not be reached (${why})`));
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsGet : httpGet)(u, { timeout: timeoutMs, ...(agent && u.protocol === 'https:' ? { agent } : {}) }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve();
+      else fail(`status ${res.statusCode ?? 0}`);
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => fail((err as NodeJS.ErrnoException).code ?? err.name));
+  });
+}
+
 /** Orders a certificate for `name`. Reuses `accountKeyPem` when given (renewals). */
 export async function issueCertificate(opts: AcmeOptions, name: string, email: string | null, accountKeyPem: string | null): Promise<IssuedCertificate> {
-  if (opts.caFile) {
-    // acme-client speaks through its axios instance; give it an agent that trusts the directory's CA.
-    acme.axios.defaults.httpsAgent = new Agent({ ca: await readFile(opts.caFile) });
-  }
+  const agent = opts.caFile ? new Agent({ ca: await readFile(opts.caFile) }) : undefined;
+  // acme-client speaks through its axios instance; give it an agent that trusts the directory's CA.
+  if (agent) acme.axios.defaults.httpsAgent = agent;
+  await checkDirectory(opts.directoryUrl, agent);
   const accountKey = accountKeyPem ? Buffer.from(accountKeyPem) : await acme.crypto.createPrivateEcdsaKey('P-256');
-  const client = new acme.Client({ directoryUrl: opts.directoryUrl, accountKey, backoffAttempts: 10, backoffMin: 500, backoffMax: 5000 });
+  const client = new acme.Client({ directoryUrl: opts.directoryUrl, accountKey, backoffAttempts: opts.retries ?? 10, backoffMin: 500, backoffMax: 5000 });
   const [key, csr] = await acme.crypto.createCsr({ commonName: name, altNames: [name] }, await acme.crypto.createPrivateEcdsaKey('P-256'));
   let cert: string;
   try {
