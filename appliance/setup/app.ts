@@ -23,6 +23,8 @@ import { passwordProblems } from './password.js';
 import { checkStep, InputError } from './schemas.js';
 import { writeSetupConfig, type SetupConfig } from './config.js';
 import { emptyProgress, SetupSessions, type WizardProgress } from './wizard.js';
+import { bandwidthRoutes } from './bandwidth.js';
+import { TokenBucket } from '../meeting/rate.js';
 
 export interface SetupOptions {
   /** Runtime folder holding this boot's code (tmpfs on the box). */
@@ -270,6 +272,7 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
     return c.json({ url });
   });
 
+  api.route('/bandwidth', bandwidthRoutes(null));
   app.route('/setup/api', api);
   return {
     app,
@@ -307,5 +310,22 @@ export function acmeChallengeRoutes(challenges: ChallengeStore): Hono {
     const ka = /^[A-Za-z0-9_-]{1,128}$/.test(token) ? challenges.get(token) : undefined;
     return ka ? c.text(ka) : c.text('Not found', 404);
   });
+  return app;
+}
+
+/**
+ * The outside check: opened from another network (a phone on mobile data), it measures reachability and
+ * throughput through the real path. Public on purpose (it must work from the internet); it reveals
+ * nothing, and one shared bucket limits how often the transfers run.
+ */
+export function outsideCheckRoutes(uiDir: string): Hono {
+  const app = new Hono();
+  app.get('/check', async (c) => {
+    const html = await readFile(join(uiDir, 'check.html'), 'utf8').catch(() => null);
+    if (html === null) return c.text('The outside check is not built: run `npm run build:ui`.', 503);
+    c.header('Cache-Control', 'no-store');
+    return c.html(html);
+  });
+  app.route('/check/api', bandwidthRoutes(new TokenBucket(0.2, 12)));
   return app;
 }

@@ -3,7 +3,8 @@
 // heading announces where one is, errors and results are in live regions.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { JSX } from 'preact';
-import { call, setToken, ApiError } from './api.js';
+import { call, setToken, ApiError, authHeaders } from './api.js';
+import { measure, type Measurement } from './measure.js';
 import { isKey, pickLang, translate, type Key, type Lang } from './i18n.js';
 
 const STEPS = ['code', 'hardware', 'line', 'network', 'domain', 'certificate', 'admin', 'done'] as const;
@@ -171,6 +172,7 @@ function LineStep({ t, next }: StepProps) {
   const [down, setDown] = useState('');
   const [size, setSize] = useState('10');
   const [result, setResult] = useState<{ capacity: Capacity; inputs: { cores: number; aes: boolean; memoryMiB: number } } | null>(null);
+  const [lan, setLan] = useState<Measurement | null>(null);
   const [busy, error, run] = useAction(t);
   const num = (s: string): number | null => (s.trim() === '' ? null : Number(s.replace(',', '.')));
   const submit = (e: Event): void => {
@@ -180,6 +182,12 @@ function LineStep({ t, next }: StepProps) {
   return (
     <form onSubmit={submit}>
       <p>{t('line.intro')}</p>
+      <button type="button" disabled={busy} onClick={() => void run(async () => setLan(await measure('/setup/api/bandwidth', authHeaders())))}>
+        {t('lan.measure')}
+      </button>
+      <p aria-live="polite" class="lan-result">
+        {lan ? t('lan.result', { down: lan.downMbps, up: lan.upMbps, ms: lan.latencyMs }) : ''}
+      </p>
       <label for="line-up">{t('line.upload')}</label>
       <input id="line-up" type="number" min="0.1" step="any" inputMode="decimal" value={up} onInput={(e) => setUp(e.currentTarget.value)} />
       <label for="line-down">{t('line.download')}</label>

@@ -17,6 +17,11 @@ export function setToken(t: string): void {
   token = t;
 }
 
+/** The session header, for requests not made through call() (the LAN measurement). */
+export function authHeaders(): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 export async function call<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`/setup/api${path}`, {
     method: body === undefined ? 'GET' : 'POST',
