@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createHomeNetwork, miniupnpdConf, type HomeNetwork } from '../helpers/home-network.js';
 import { waitFor } from '../helpers/service.js';
 import puppeteer from 'puppeteer-core';
-import { CHROMIUM_PATH, clickButton, launchChromium, recordPageErrors, recordRequests, type LaunchedBrowser } from '../helpers/browsers.js';
+import { CHROMIUM_PATH, clickButton, launchChromium, openParticipant, recordPageErrors, recordRequests, selfId, startMeeting, waitForMediaFrom, type LaunchedBrowser } from '../helpers/browsers.js';
 import type { Forward } from '../../appliance/setup/forwards.js';
 
 const DOMAIN = 'box.stube.test';
@@ -133,6 +133,7 @@ beforeAll(async () => {
       acmeCa: ca('ca.pem'),
       dns: net.internetIp,
       templatesDir: resolve('templates'),
+      natMapping: net.wanIp,
     }),
   });
   box.stderr?.on('data', (d: Buffer) => boxLog.push(d.toString()));
@@ -317,7 +318,7 @@ describe('setup wizard in a home network', () => {
     expect(JSON.parse(ok.body)).toEqual({ status: 'ok' });
   });
 
-  it('the outside check, opened from the internet, passes', async () => {
+  it('the outside check, opened from the internet, passes; a meeting started there works', async () => {
     // Chromium in the "internet" namespace, spoken to over a pipe (its debugging port would be on that
     // namespace's loopback). The name resolves to the router's WAN address, as public DNS would.
     const wrapper = join(dir, 'chromium-internet.sh');
@@ -329,7 +330,12 @@ describe('setup wizard in a home network', () => {
       headless: false,
       userDataDir: profile,
       ignoreDefaultArgs: ['--enable-automation'],
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--lang=en-US', `--host-resolver-rules=MAP ${DOMAIN} ${net.wanIp}`, '--ignore-certificate-errors'],
+      args: [
+        '--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--lang=en-US',
+        `--host-resolver-rules=MAP ${DOMAIN} ${net.wanIp}`, '--ignore-certificate-errors',
+        '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+        '--disable-features=WebRtcHideLocalIpsWithMdns', '--disable-dev-shm-usage',
+      ],
     });
     try {
       const page = await browser.newPage();
@@ -344,6 +350,17 @@ describe('setup wizard in a home network', () => {
       expect(speed).toMatch(/Download from the box: [\d.]+ Mbit\/s/);
       process.stderr.write(`outside check through the router: ${speed}\n`);
       expect(errors.errors()).toEqual([]);
+
+      // A meeting from the internet: signalling over the forwarded 443, media over the forwarded UDP ports.
+      const base = `https://${DOMAIN}`;
+      const meetingId = await startMeeting(page, base);
+      const ada = await openParticipant(browser, base, meetingId, 'Ada', { joinTimeoutMs: 40_000 });
+      const bo = await openParticipant(browser, base, meetingId, 'Bo', { joinTimeoutMs: 40_000 });
+      const adaId = await selfId(ada.page);
+      const boId = await selfId(bo.page);
+      if (!adaId || !boId) throw new Error('no participant IDs');
+      await waitForMediaFrom(ada.page, [boId], { timeoutMs: 60_000 });
+      await waitForMediaFrom(bo.page, [adaId], { timeoutMs: 60_000 });
     } finally {
       await browser.close();
       rmSync(profile, { recursive: true, force: true });
