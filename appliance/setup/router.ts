@@ -49,7 +49,7 @@ export async function findGateway(opts: RouterOptions): Promise<{ gateway: Gatew
   } catch (err) {
     opts.log.info('no UPnP router answered', { err: describeError(err) });
   }
-  const gw = parseDefaultGateway(await readFile('/proc/net/route', 'utf8').catch(() => ''));
+  const gw = parseDefaultGateway(await readFile('/proc/net/route', 'utf8').catch(() => '' /* no procfs: no default gateway known */));
   if (!gw) return null;
   const gateway = pmpNat(gw, { description: 'Stube', autoRefresh: true });
   try {
@@ -57,7 +57,7 @@ export async function findGateway(opts: RouterOptions): Promise<{ gateway: Gatew
     return { gateway, protocol: 'natpmp' };
   } catch (err) {
     opts.log.info('no NAT-PMP router answered', { err: describeError(err) });
-    await gateway.stop().catch(() => undefined);
+    await gateway.stop().catch((e: unknown) => opts.log.debug('stopping the NAT-PMP client failed', { err: describeError(e) }));
     return null;
   }
 }
@@ -70,11 +70,12 @@ export class RouterSession {
   private constructor(
     readonly report: RouterReport,
     private readonly gateway: Gateway | null,
+    private readonly log: Logger,
   ) {}
 
   static async open(opts: RouterOptions, forwards: Forward[], map: boolean): Promise<RouterSession> {
     const found = await findGateway(opts);
-    if (!found) return new RouterSession({ protocol: null, externalIp: null, wan: 'unknown', mapped: false, missing: forwards }, null);
+    if (!found) return new RouterSession({ protocol: null, externalIp: null, wan: 'unknown', mapped: false, missing: forwards }, null, opts.log);
     const { gateway, protocol } = found;
     let externalIp: string | null = null;
     try {
@@ -86,7 +87,7 @@ export class RouterSession {
     if (!externalIp || externalIp === '0.0.0.0') externalIp = null;
     const wan = wanSituation(externalIp, true);
     // Behind carrier-grade NAT (or a router without a public address) a forward cannot make the box reachable.
-    if (!map || wan === 'cgnat' || wan === 'noPublic') return new RouterSession({ protocol, externalIp, wan, mapped: false, missing: forwards }, gateway);
+    if (!map || wan === 'cgnat' || wan === 'noPublic') return new RouterSession({ protocol, externalIp, wan, mapped: false, missing: forwards }, gateway, opts.log);
     const missing: Forward[] = [];
     for (const f of forwards) {
       let ok = true;
@@ -103,11 +104,11 @@ export class RouterSession {
       if (!ok) missing.push(f);
     }
     opts.log.info('router ports mapped', { protocol, mapped: forwards.length - missing.length, missing: missing.length });
-    return new RouterSession({ protocol, externalIp, wan, mapped: missing.length === 0, missing }, gateway);
+    return new RouterSession({ protocol, externalIp, wan, mapped: missing.length === 0, missing }, gateway, opts.log);
   }
 
   /** Stops renewing. The mappings stay until their lease runs out (the library removes its own). */
   async close(): Promise<void> {
-    await this.gateway?.stop().catch(() => undefined);
+    await this.gateway?.stop().catch((e: unknown) => this.log.warn('stopping the router client failed', { err: describeError(e) }));
   }
 }

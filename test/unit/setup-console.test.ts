@@ -9,7 +9,7 @@ import { renderTemplate } from '../../image/templates.js';
 const base = { version: '0.1.0', mdnsName: 'stube.local', portSuffix: '', waitSeconds: 1 };
 
 describe('console banner with the setup code', () => {
-  // Writing under /run needs root (as the integration tests do); the rendering checks above need nothing.
+  // The template accepts only files under /run, and writing there needs root (as the integration tests do).
   it.skipIf(process.getuid?.() !== 0)('is unchanged without a code file and prints the code when there is one', () => {
     const without = renderTemplate(resolve('templates'), 'scripts/stube-console-banner', base);
     expect(without).not.toContain('Setup code');
