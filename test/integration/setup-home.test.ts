@@ -27,6 +27,8 @@ let token = '';
 let miniupnpd: ChildProcess | null = null;
 let chromium: LaunchedBrowser | null = null;
 const boxLog: string[] = [];
+/** Only what the box's service logged (the other programs' output is in boxLog too). */
+const serviceLog: string[] = [];
 const timings: Record<string, number> = {};
 
 function openssl(...args: string[]): void {
@@ -136,7 +138,10 @@ beforeAll(async () => {
       natMapping: net.wanIp,
     }),
   });
-  box.stderr?.on('data', (d: Buffer) => boxLog.push(d.toString()));
+  box.stderr?.on('data', (d: Buffer) => {
+    boxLog.push(d.toString());
+    serviceLog.push(d.toString());
+  });
   code = await new Promise<string>((res, rej) => {
     let out = '';
     const t = setTimeout(() => rej(new Error(`the box did not start:\n${boxLog.join('')}`)), 90_000);
@@ -380,5 +385,13 @@ describe('setup wizard in a home network', () => {
       execFileSync('kill', ['-USR2', String(box.pid)]);
       return out.includes('["systemctl","restart","--no-block","stube.service"]');
     }, 10_000, 300);
+  });
+
+  it('logged no address, name, code or password at the default level', () => {
+    const log = serviceLog.join('');
+    expect(log).toContain('setup done');
+    for (const secret of [code, code.slice(0, 5), DOMAIN, net.boxIp, net.wanIp, net.hostIp, net.internetIp, 'Kater-Tr0mbone-7', 'password2026', 'Praxis', 'host@stube.test']) {
+      expect(log, secret).not.toContain(secret);
+    }
   });
 });

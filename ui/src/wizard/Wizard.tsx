@@ -110,6 +110,9 @@ function StepView(props: { step: Step; t: T; next: () => void }): JSX.Element {
 
 type StepProps = { t: T; next: () => void };
 
+/** The name chosen in the domain step, for the certificate step's text. */
+let chosenName = '';
+
 function CodeStep({ t, next }: StepProps) {
   const [code, setCode] = useState('');
   const [busy, error, run] = useAction(t);
@@ -302,6 +305,7 @@ function DomainStep({ t, next }: StepProps) {
   }, [state]);
   const submit = (e: Event): void => {
     e.preventDefault();
+    chosenName = name.trim().toLowerCase();
     void run(async () => setState(await call('/domain', kind === 'own' ? { kind, name: name.trim().toLowerCase() } : { kind, name: name.trim().toLowerCase(), token: token.trim() })));
   };
   return (
@@ -356,7 +360,7 @@ function CertificateStep({ t, next }: StepProps) {
   };
   return (
     <form onSubmit={submit}>
-      <p>{t('cert.intro', { name: '' })}</p>
+      <p>{t('cert.intro', { name: chosenName })}</p>
       <label for="cert-email">{t('cert.email')}</label>
       <input id="cert-email" type="email" autocomplete="email" maxLength={254} value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
       <button type="submit" disabled={busy || result !== null}>
