@@ -2,6 +2,7 @@
 // and WebSocket servers. main.ts calls this; integration tests call it too, with their own settings.
 import './server/node-compat.js';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, serve, type ServerType } from '@hono/node-server';
@@ -34,6 +35,8 @@ export interface RunningService {
   media: JanusMedia;
   janus: JanusProcess | null;
   turn: TurnService | null;
+  /** Loads a new certificate into the running HTTPS server (after setup or a renewal); no restart. */
+  reloadTls(certFile: string, keyFile: string): Promise<void>;
   /** The database (<data>/stube.db) and what lives in it. */
   db: Store;
   accounts: Accounts;
@@ -41,7 +44,12 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(settings: Settings, log: Logger): Promise<RunningService> {
+export interface ServiceExtras {
+  /** Routes of other areas mounted into the app (the setup wizard). */
+  routes?: Hono;
+}
+
+export async function startService(settings: Settings, log: Logger, extras: ServiceExtras = {}): Promise<RunningService> {
   const secrets = await loadOrCreateSecrets(settings.dataDir);
   const socketPath = janusSocketPath(settings.janus.dir);
   let janus: JanusProcess | null = null;
@@ -110,6 +118,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     signalling: signallingHandler(meetings, log.child('ws'), (c) => ({ address: peerAddress(c), account: accountOf(c, accounts) })),
     api,
     mayStartMeeting: (c) => settings.openMeetings || accountOf(c, accounts) !== null,
+    ...(extras.routes ? { extraRoutes: extras.routes } : {}),
   });
   holder.route('/', app);
 
@@ -152,6 +161,12 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     db,
     accounts,
     rooms,
+    async reloadTls(certFile, keyFile) {
+      if (!front) throw new Error('the service does not serve HTTPS');
+      const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
+      front.server.setSecureContext({ cert, key, minVersion: 'TLSv1.2' });
+      log.info('certificate loaded');
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -18,6 +18,11 @@ export const REQUIRED_PACKAGES: readonly RequiredPackage[] = [
   // turnserver, and turnutils_uclient / turnutils_peer for the TURN tests. Its own service never starts
   // here (no systemd as PID 1; the test runner's installs must not start daemons either).
   { pkg: 'coturn', probe: '/usr/bin/turnutils_uclient', for: 'integration' },
+  // The setup wizard's home network: a router with UPnP/NAT-PMP, an ACME server and its DNS responder.
+  { pkg: 'miniupnpd-nftables', probe: '/usr/sbin/miniupnpd', for: 'integration' },
+  { pkg: 'pebble', probe: '/usr/bin/pebble-challtestsrv', for: 'integration' },
+  { pkg: 'curl', probe: '/usr/bin/curl', for: 'integration' },
+  { pkg: 'openssl', probe: '/usr/bin/openssl', for: 'integration' },
   { pkg: 'mmdebstrap', probe: '/usr/bin/mmdebstrap', for: 'image' },
   { pkg: 'qemu-system-x86', probe: '/usr/bin/qemu-system-x86_64', for: 'image' },
   { pkg: 'ovmf', probe: '/usr/share/OVMF/OVMF_CODE_4M.fd', for: 'image' },

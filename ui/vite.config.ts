@@ -25,6 +25,11 @@ export default defineConfig({
     target: ['es2022', 'chrome109', 'firefox115', 'safari16'],
     sourcemap: false,
     reportCompressedSize: true,
+    // Pages: the meeting client (index.html), the setup wizard (setup.html at /setup) and the outside check
+    // (check.html at /check).
+    rollupOptions: {
+      input: { index: fileURLToPath(new URL('./index.html', import.meta.url)), setup: fileURLToPath(new URL('./setup.html', import.meta.url)), check: fileURLToPath(new URL('./check.html', import.meta.url)) },
+    },
   },
   server: {
     // `vite` in dev mode (not the usual workflow) proxies the service.

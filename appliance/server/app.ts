@@ -28,6 +28,8 @@ export interface AppDeps {
   api?: Hono<any>;
   /** Whether this request may start an ad-hoc meeting (on the box: signed-in members only). */
   mayStartMeeting?: (c: Context) => boolean;
+  /** Routes of other areas (the setup wizard while setup is not done), mounted before the pages. */
+  extraRoutes?: Hono;
 }
 
 const MIME: Record<string, string> = {
@@ -88,8 +90,16 @@ export function createApp(deps: AppDeps): Hono {
     c.header('Cache-Control', 'no-store');
     return c.html(html);
   };
+  if (deps.extraRoutes) app.route('/', deps.extraRoutes);
   app.get('/', page);
   app.get('/admin', page);
+  // The setup wizard's own page (ui/setup.html); its routes decide first whether setup is still open.
+  app.get('/setup', (c) => {
+    const file = join(deps.uiDir, 'setup.html');
+    if (!existsSync(file)) return c.text('The setup wizard is not built: run `npm run build:ui`.', 503);
+    c.header('Cache-Control', 'no-store');
+    return c.html(readFileSync(file, 'utf8'));
+  });
   app.get('/r/:id', (c) => {
     if (!meetingPath.test(new URL(c.req.url).pathname)) return c.text('Not found', 404);
     return page(c);
