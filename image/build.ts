@@ -24,6 +24,7 @@ try {
     `  ${o.compressed}`,
     `  ${o.sums}`,
     `  ${o.manifest}`,
+    `  ${report.bundle.bundle}`,
     'Try it: npm run vm    Flash it: see docs/operations.md',
   ].join('\n'));
 } catch (error) {
