@@ -3,6 +3,7 @@
 import './server/node-compat.js';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
@@ -16,6 +17,8 @@ import { MeetingService } from './meeting/service.js';
 import { MeetingStore } from './meeting/store.js';
 import { LIMITS } from './meeting/protocol.js';
 import { createApp } from './server/app.js';
+import { UpdateAgent } from './update/agent.js';
+import { denyAll, updateApi } from './update/api.js';
 import { signallingHandler } from './server/signalling.js';
 
 export interface RunningService {
@@ -64,6 +67,20 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     upgradeWebSocket,
     signalling: signallingHandler(meetings, log.child('ws')),
   });
+  // Updates (appliance only): the agent asks the root update helper through /run/stube/update.
+  const updates = settings.update
+    ? await UpdateAgent.create({
+      runDir: settings.update.runDir,
+      dataDir: settings.dataDir,
+      currentVersion: (await readFile(settings.update.versionFile, 'utf8')).trim(),
+      participants: () => meetings.participantCount,
+      notifyModerators: (message) => meetings.notifyModerators(message),
+      log: log.child('update'),
+    })
+    : null;
+  // TODO(integrator): replace denyAll by the admin session check once the admin login exists; the
+  // agent and its API are complete, only who may call them is missing.
+  holder.route('/api/update', updateApi(updates, denyAll));
   holder.route('/', app);
 
   const listen = settings.https ?? settings.http;
@@ -99,6 +116,7 @@ export async function startService(settings: Settings, log: Logger): Promise<Run
     async stop() {
       if (stopped) return;
       stopped = true;
+      updates?.close();
       meetings.closeAll();
       for (const client of wss.clients) client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -33,6 +33,8 @@ export interface Settings {
   uiDir: string;
   /** `debug` adds per-message traces (still without names, addresses or secrets). */
   logLevel: 'info' | 'debug';
+  /** The update agent (appliance only): the root helper's request folder and the image's version file. */
+  update?: { runDir: string; versionFile: string } | undefined;
 }
 
 export class SettingsError extends Error {
@@ -47,7 +49,8 @@ const HELP = `Usage: stube [options]
   --janus managed|external                                         [STUBE_JANUS]
   --janus-dir DIR        Janus runtime folder (config + socket)    [STUBE_JANUS_DIR]
 Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
-  STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING`;
+  STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING,
+  STUBE_UPDATE_RUN and STUBE_VERSION_FILE (the image's update agent)`;
 
 /** Interfaces Janus never offers as candidates (virtual machine and container bridges). */
 export const DEFAULT_ICE_IGNORE = 'vmnet,docker';
@@ -163,5 +166,6 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
     },
     uiDir: join(root, 'dist', 'ui'),
     logLevel,
+    ...(env.STUBE_UPDATE_RUN && env.STUBE_VERSION_FILE ? { update: { runDir: env.STUBE_UPDATE_RUN, versionFile: env.STUBE_VERSION_FILE } } : {}),
   };
 }

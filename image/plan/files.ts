@@ -58,6 +58,8 @@ export function serviceEnvironment(f: ApplianceFacts): Record<string, string> {
     STUBE_JANUS_DIR: f.paths.janus,
     STUBE_TURN_PORT: String(f.ports.turn),
     STUBE_TURN_SECRET_FILE: `${f.paths.secrets}/turn-static-auth-secret`,
+    STUBE_UPDATE_RUN: UPDATE_PATHS.run,
+    STUBE_VERSION_FILE: `${f.paths.libexec}/version`,
   };
 }
 
@@ -157,7 +159,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     }, mode: 0o644 },
     unit('stube.service', {
       user: u.service, group: u.service, appDir: p.app, node: p.node, dataDir: p.data,
-      janusDir: p.janus, httpsPort: f.ports.https, environment: serviceEnvironment(f),
+      janusDir: p.janus, httpsPort: f.ports.https, environment: serviceEnvironment(f), updateRunDir: UPDATE_PATHS.run,
     }),
     unit('stube-janus.service', {
       user: u.service, group: u.service, node: p.node, appDir: p.app, dataDir: p.data, secretsDir: p.secrets,

@@ -3,6 +3,10 @@
 // names, so what the pipeline writes is what the box looks for.
 import type { SystemFile } from './files.js';
 
+// The bundle's format is shared with the box's update helper, which lives in appliance/ (the image's
+// app carries appliance/ only).
+export { bundleFileName, bundleManifestSchema, bundleMembers, bundleNames, type BundleManifest, type BundleNames } from '../../appliance/update/bundle-format.js';
+
 /** Where things live on the box. The staging folders are on the data partition (survive a reboot). */
 export const UPDATE_PATHS = {
   /** systemd-sysupdate transfer definitions (not /usr/lib/sysupdate.d: only our helper runs them). */
@@ -26,28 +30,6 @@ export const UPDATE_PATHS = {
   espKernels: '/stube',
   espEntries: '/loader/entries',
 } as const;
-
-/** Bundle archive member names for one version. The root file carries the new slot's partition UUID. */
-export interface BundleNames {
-  readonly root: string;
-  readonly kernel: string;
-  readonly initrd: string;
-  readonly entry: string;
-}
-
-export function bundleNames(name: string, version: string, rootPartUuid: string): BundleNames {
-  return {
-    root: `${name}_${version}_${rootPartUuid.toLowerCase()}.root.raw.gz`,
-    kernel: `${name}_${version}.vmlinuz`,
-    initrd: `${name}_${version}.initrd`,
-    entry: `${name}_${version}.conf`,
-  };
-}
-
-/** The bundle archive's file name in out/ and on a channel. */
-export function bundleFileName(name: string, version: string, architecture: string): string {
-  return `${name}-${version}-${architecture}.update.tar`;
-}
 
 /** Boot entry file name with systemd-boot's counter ("+3" = three tries left). */
 export function entryFileName(name: string, version: string, tries: number): string {
@@ -84,54 +66,6 @@ export function transferFiles(name: string, bootTries: number): SystemFile[] {
     }),
   ];
 }
-
-/** What a bundle says about itself (manifest.json inside the archive, covered by the signature). */
-export interface BundleManifest {
-  readonly format: 1;
-  readonly name: string;
-  readonly version: string;
-  readonly architecture: string;
-  /** Seconds since the epoch when the bundle was signed (not the box's clock: see docs/updates.md). */
-  readonly signedAt: number;
-  readonly changelog: string;
-  readonly files: BundleNames;
-  /** Package versions of the root slot (Debian and npm), from the image manifest. */
-  readonly packages: { readonly debian: readonly { name: string; version: string }[]; readonly npm: readonly { name: string; version: string }[] };
-}
-
-export const bundleManifestSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['format', 'name', 'version', 'architecture', 'signedAt', 'changelog', 'files', 'packages'],
-  properties: {
-    format: { const: 1 },
-    name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,30}$' },
-    version: { type: 'string', pattern: '^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.-]+)?$', maxLength: 64 },
-    architecture: { type: 'string', pattern: '^[a-z0-9_-]{1,16}$' },
-    signedAt: { type: 'integer', minimum: 0 },
-    changelog: { type: 'string', maxLength: 65536 },
-    files: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['root', 'kernel', 'initrd', 'entry'],
-      properties: {
-        root: { type: 'string', pattern: '^[a-z0-9_.+-]{1,120}$' },
-        kernel: { type: 'string', pattern: '^[a-z0-9_.+-]{1,120}$' },
-        initrd: { type: 'string', pattern: '^[a-z0-9_.+-]{1,120}$' },
-        entry: { type: 'string', pattern: '^[a-z0-9_.+-]{1,120}$' },
-      },
-    },
-    packages: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['debian', 'npm'],
-      properties: {
-        debian: { type: 'array', maxItems: 10000, items: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string', maxLength: 214 }, version: { type: 'string', maxLength: 128 } } } },
-        npm: { type: 'array', maxItems: 10000, items: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string', maxLength: 214 }, version: { type: 'string', maxLength: 128 } } } },
-      },
-    },
-  },
-} as const;
 
 /** Lines added to /usr/lib/os-release: systemd-sysupdate reads IMAGE_VERSION as the running version (%A). */
 export function osReleaseLines(name: string, version: string): string {

@@ -11,7 +11,7 @@ import type { BuildContext } from '../context.js';
 import { bootEntryData } from '../plan/files.js';
 import type { Manifest } from '../plan/manifest.js';
 import { partitionOf } from '../plan/partitions.js';
-import { bundleFileName, bundleNames, espInitrdPath, espKernelPath, type BundleManifest, type BundleNames } from '../plan/update.js';
+import { bundleFileName, bundleMembers, bundleNames, espInitrdPath, espKernelPath, type BundleManifest } from '../plan/update.js';
 import { renderTemplate } from '../templates.js';
 import { runLogged } from '../run.js';
 import type { ImageOutputs } from './assemble.js';
@@ -41,11 +41,6 @@ export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-/** Member order in the archive: the small signed metadata first, the root slot last. */
-export function bundleMembers(names: BundleNames): string[] {
-  return ['SHA256SUMS', 'SHA256SUMS.gpg', 'manifest.json', names.entry, names.kernel, names.initrd, names.root];
 }
 
 /**

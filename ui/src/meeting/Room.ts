@@ -322,6 +322,9 @@ export class Room extends Emitter<RoomEvents> {
         if (m.about === 'publish' && m.code === 'media-failed') this.#retryPublish();
         else this.emit('notice', { kind: 'error', text: m.message });
         return;
+      case 'notice':
+        this.emit('notice', { kind: 'info', text: m.message });
+        return;
       case 'welcome':
       case 'pong':
         return; // handled by the signal client
