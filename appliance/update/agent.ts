@@ -163,7 +163,7 @@ export class UpdateAgent {
       if (!h || h.id !== this.#waiting.id || h.state === 'working') return; // the helper is still on it
       const op = this.#waiting.op;
       this.#waiting = null;
-      if (op === 'check' || op === 'download') await this.#saveState({ lastCheck: h.checkedAt ?? now.toISOString() });
+      if (op === 'check' || op === 'download') await this.#saveState({ lastCheck: now.toISOString() });
       if (h.state === 'failed') {
         this.#deps.log.warn('update step refused or failed', { op, code: h.error?.code });
         this.#nowRequested = false;
@@ -190,6 +190,7 @@ export class UpdateAgent {
   }
 
   async #maybeRestart(now: Date, version: string): Promise<void> {
+    if (this.#state.switching?.to === version) return; // asked already; the box is going down
     const waiting = this.#waitingFor(now);
     if (waiting === 'meetings') {
       if (!this.#notified) {
@@ -210,7 +211,7 @@ export class UpdateAgent {
     const pendingVersion = h?.installed && h.installed.version !== this.#deps.currentVersion ? h.installed : null;
     const phase: Phase = this.#waiting
       ? ({ check: 'checking', download: 'downloading', install: 'installing', reboot: 'rebooting' } as const)[this.#waiting.op]
-      : pendingVersion ? 'reboot-pending' : h?.state === 'failed' ? 'failed' : 'idle';
+      : this.#state.switching ? 'rebooting' : pendingVersion ? 'reboot-pending' : h?.state === 'failed' ? 'failed' : 'idle';
     return {
       available: true,
       currentVersion: this.#deps.currentVersion,
