@@ -63,7 +63,7 @@ export class UpdateAgent {
   #settings: UpdateSettings = DEFAULT_UPDATE_SETTINGS;
   #state: AgentState = { lastCheck: null, switching: null, lastResult: null };
   #helper: HelperStatus | null = null;
-  #waiting: { id: string; op: HelperOp } | null = null;
+  #waiting: { id: string; op: HelperOp; since: number } | null = null;
   /** "Update now": go through download, install and restart without waiting for the window. */
   #nowRequested = false;
   #notified = false;
@@ -136,7 +136,7 @@ export class UpdateAgent {
 
   async #ask(op: HelperOp): Promise<void> {
     const id = randomUUID();
-    this.#waiting = { id, op };
+    this.#waiting = { id, op, since: Date.now() };
     // The path unit starts the root helper when this file is written (closed after writing).
     await writeFile(join(this.#deps.runDir, REQUEST_FILE), `${JSON.stringify({ id, op })}\n`, { mode: 0o640 });
     this.#deps.log.info('update helper asked', { op });
@@ -160,7 +160,15 @@ export class UpdateAgent {
     this.#helper = await this.#readHelper();
     const h = this.#helper;
     if (this.#waiting) {
-      if (!h || h.id !== this.#waiting.id || h.state === 'working') return; // the helper is still on it
+      if (!h || h.id !== this.#waiting.id) {
+        // A path unit misses a change made while the helper it started is still exiting: write again.
+        if (Date.now() - this.#waiting.since > 60_000) {
+          this.#waiting = { ...this.#waiting, since: Date.now() };
+          await writeFile(join(this.#deps.runDir, REQUEST_FILE), `${JSON.stringify({ id: this.#waiting.id, op: this.#waiting.op })}\n`, { mode: 0o640 });
+        }
+        return;
+      }
+      if (h.state === 'working') return; // the helper is still on it
       const op = this.#waiting.op;
       this.#waiting = null;
       if (op === 'check' || op === 'download') await this.#saveState({ lastCheck: now.toISOString() });
