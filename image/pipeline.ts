@@ -24,6 +24,8 @@ export interface BuildOptions {
   readonly outDir?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly skipServiceBuild?: boolean;
+  /** Install the archive's current packages (security fixes) even when a cached root file system exists. */
+  readonly refreshPackages?: boolean;
   readonly log?: (message: string) => void;
 }
 
@@ -54,7 +56,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildReport> {
   };
   ctx.log(`building ${ctx.imageName} (cache ${ctx.paths.cache})`);
   const backports = await timed('backports', () => backportsStage(ctx));
-  const rootfs = await timed('rootfs', () => rootfsStage(ctx, backports.debs));
+  const rootfs = await timed('rootfs', () => rootfsStage(ctx, backports.debs, options.refreshPackages ?? false));
   const app = await timed('app', () => appStage(ctx, { skipServiceBuild: options.skipServiceBuild ?? false }));
   const inputsKey = cacheKey('image', {
     recipe: ASSEMBLY_RECIPE,
