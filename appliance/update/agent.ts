@@ -29,6 +29,8 @@ export interface UpdateAgentDeps {
 /** What survives a restart: the version we switched to, to tell an update from a rollback afterwards. */
 interface AgentState {
   readonly lastCheck: string | null;
+  /** An update was under way (download or install asked): after a power cut, go on at once. */
+  readonly underWay?: boolean;
   readonly switching: { readonly from: string; readonly to: string; readonly at: string } | null;
   readonly lastResult: UpdateResult | null;
 }
@@ -83,6 +85,7 @@ export class UpdateAgent {
       return DEFAULT_UPDATE_SETTINGS;
     });
     agent.#state = await agent.#loadState();
+    if (agent.#state.underWay) agent.#state = { ...agent.#state, lastCheck: null };
     await agent.#afterRestart();
     agent.#timer = setInterval(() => void agent.tick(), deps.tickMs ?? 30_000);
     agent.#timer.unref();
@@ -100,7 +103,7 @@ export class UpdateAgent {
   async #loadState(): Promise<AgentState> {
     try {
       const s = JSON.parse(await readFile(this.#stateFile, 'utf8')) as Partial<AgentState>;
-      return { lastCheck: s.lastCheck ?? null, switching: s.switching ?? null, lastResult: s.lastResult ?? null };
+      return { lastCheck: s.lastCheck ?? null, underWay: s.underWay === true, switching: s.switching ?? null, lastResult: s.lastResult ?? null };
     } catch {
       return { lastCheck: null, switching: null, lastResult: null };
     }
@@ -175,12 +178,17 @@ export class UpdateAgent {
       if (h.state === 'failed') {
         this.#deps.log.warn('update step refused or failed', { op, code: h.error?.code });
         this.#nowRequested = false;
+        if (this.#state.underWay) await this.#saveState({ underWay: false });
         return;
       }
       const automatic = this.#settings.automatic || this.#nowRequested;
-      if (op === 'check' && h.available && automatic) return this.#ask('download');
+      if (op === 'check' && h.available && automatic) {
+        await this.#saveState({ underWay: true });
+        return this.#ask('download');
+      }
       if (op === 'download' && h.downloaded && h.downloaded.bytes === h.downloaded.total && automatic) return this.#ask('install');
       if (op === 'download' && !h.available) this.#nowRequested = false;
+      if (op === 'install' || (op === 'download' && !h.available)) await this.#saveState({ underWay: false });
     }
     if (h?.installed && h.installed.version !== this.#deps.currentVersion) {
       await this.#maybeRestart(now, h.installed.version);

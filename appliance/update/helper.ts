@@ -114,6 +114,8 @@ export async function runRequest(request: HelperRequest, previous: HelperStatus 
             keyring: deps.paths.keyring, name: deps.name, architecture: deps.architecture, currentVersion, workDir: work, ...(deps.sqv ? { sqv: deps.sqv } : {}),
           });
           await promotePayload(payload, verified, manifest);
+          // In the journal: the moment the inactive slot starts being written (tests cut the power here).
+          console.log(`update helper: bundle ${manifest.version} checked; writing the inactive slot`);
           await deps.sysupdate(manifest.version);
           await report({ installed: { version: manifest.version, changelog: manifest.changelog.slice(0, 4096) } });
         } finally {

@@ -231,6 +231,20 @@ describe('the update agent', () => {
     expect(helper.requests).toEqual(['check', 'check', 'download', 'install', 'reboot']);
   });
 
+  it('goes on at once after a power cut in the middle of an update, even though it checked a minute ago', async () => {
+    writeFileSync(join(dir, 'update-settings.json'), JSON.stringify({ ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/media/usb0' }, window: { start: '03:00', hours: 1 } }));
+    writeFileSync(join(dir, 'update-state.json'), JSON.stringify({ lastCheck: new Date(now.getTime() - 60_000).toISOString(), underWay: true, switching: null, lastResult: null }));
+    const a = await agent();
+    await settle(a);
+    expect(helper.requests).toEqual(['check', 'download', 'install']);
+    writeFileSync(join(dir, 'update-state.json'), JSON.stringify({ lastCheck: new Date(now.getTime() - 60_000).toISOString(), underWay: false, switching: null, lastResult: null }));
+    helper.requests.length = 0;
+    a.close();
+    rmSync(join(dir, 'status.json'));
+    await settle(await agent());
+    expect(helper.requests).toEqual([]);
+  });
+
   it('after the restart says whether the new version runs or the box fell back to the old one', async () => {
     const a = await agent();
     await a.setSettings({ ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/media/usb0' }, window: { start: '00:00', hours: 24 } });
