@@ -78,8 +78,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * A bundle of `version` made from the built root slot: its version files changed (and `extra` debugfs
  * commands, e.g. to break the service), a partition UUID of its own, signed with the build's key.
  */
-async function variantBundle(version: string, opts: { architecture?: string; debugfs?: string[] } = {}): Promise<string> {
-  const dir = join(work, `v${version}-${opts.architecture ?? ctx.config.architecture}`);
+async function variantBundle(version: string, opts: { debugfs?: string[] } = {}): Promise<string> {
+  const dir = join(work, `v${version}-${ctx.config.architecture}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const v1 = bundleNames(ctx.config.name, ctx.version, derivedUuid(`${ctx.config.name}-${ctx.version}`, 'partition:root-a'));
@@ -106,12 +106,25 @@ async function variantBundle(version: string, opts: { architecture?: string; deb
   writeFileSync(join(dir, names.entry), renderTemplate(join(repo, 'templates'), 'boot/entry.conf', bootEntryData(ctx.config.name, version, uuid)));
   const v1Manifest = JSON.parse(readFileSync(join(v1Dir, 'manifest.json'), 'utf8')) as BundleManifest;
   const manifest: BundleManifest = {
-    ...v1Manifest, version, architecture: opts.architecture ?? ctx.config.architecture, files: names,
+    ...v1Manifest, version, files: names,
     signedAt: Math.floor(Date.now() / 1000), changelog: `Test build ${version}`,
   };
   const bundle = join(work, bundleFileName(ctx.config.name, version, manifest.architecture));
   await packBundle(ctx, dir, manifest, bundle);
-  for (const f of Object.values(names)) rmSync(join(dir, f), { force: true });
+  return bundle;
+}
+
+/** The same payload as `fromBundle`'s folder with a changed manifest, signed with the build's key again. */
+async function repackedBundle(version: string, patch: Partial<BundleManifest>): Promise<string> {
+  const dir = join(work, `v${version}-${ctx.config.architecture}`);
+  const manifest = { ...(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as BundleManifest), ...patch, signedAt: Math.floor(Date.now() / 1000) };
+  const other = join(work, `repacked-${manifest.architecture}`);
+  rmSync(other, { recursive: true, force: true });
+  mkdirSync(other);
+  for (const f of Object.values(manifest.files)) execFileSync('ln', [join(dir, f), join(other, f)]);
+  const bundle = join(work, bundleFileName(ctx.config.name, version, manifest.architecture));
+  await packBundle(ctx, other, manifest, bundle);
+  rmSync(other, { recursive: true, force: true });
   return bundle;
 }
 
@@ -187,7 +200,8 @@ describe('the update bundle', () => {
     // The signature verifies against the public key the image carries, and only that key is there.
     const ok = spawnSync('sqv', ['--keyring', keyring, join(v1Dir, 'SHA256SUMS.gpg'), join(v1Dir, 'SHA256SUMS')], { encoding: 'utf8' });
     expect(ok.status, ok.stderr).toBe(0);
-    const packets = execFileSync('gpg', ['--list-packets', keyring], { encoding: 'utf8' });
+    const home = mkdtempSync(join(work, 'gnupg-'));
+    const packets = execFileSync('gpg', ['--homedir', home, '--list-packets', keyring], { encoding: 'utf8' });
     expect(packets).toMatch(/:public key packet:/);
     expect(packets).not.toMatch(/secret key packet/);
   });
@@ -234,7 +248,7 @@ describe('the update bundle', () => {
   });
 
   it('refuses a correctly signed bundle for another architecture before anything is written', async () => {
-    const arm = await variantBundle('0.2.1', { architecture: 'arm64' });
+    const arm = await repackedBundle(NEW, { architecture: 'arm64' });
     const r = await helperInstall(arm);
     expect(r.status).toMatchObject({ state: 'failed', error: { code: 'wrong-architecture' } });
     expect(r.status.error?.message).toMatch(/arm64.*amd64/);
@@ -265,25 +279,63 @@ function editDataPartition(disk: string, files: { local: string; path: string; u
   }
 }
 
+/** Polls /healthz every second until it stops answering for 5 s (the switch) — or the deadline. */
+async function waitForSwitch(vm: Vm, deadlineMs: number): Promise<number> {
+  let lastUp = Date.now();
+  while (Date.now() < deadlineMs) {
+    if (!vm.running) throw new Error(`the VM stopped; end of the serial log:\n${vm.serialTail(80)}`);
+    const ok = await httpsGet(vm.hostPort, '/healthz', 3000).then((a) => a.status === 200, () => false);
+    if (ok) lastUp = Date.now();
+    else if (Date.now() - lastUp > 5000) return lastUp;
+    await sleep(1000);
+  }
+  throw new Error(`no switch to the new version before the deadline; end of the serial log:\n${vm.serialTail(120)}`);
+}
+
+async function waitForSerial(vm: Vm, pattern: RegExp, deadlineMs: number): Promise<void> {
+  while (Date.now() < deadlineMs) {
+    if (pattern.test(vm.serial())) return;
+    if (!vm.running) throw new Error('the VM stopped');
+    await sleep(1000);
+  }
+  throw new Error(`${pattern} did not appear on the console; end of the serial log:\n${vm.serialTail(120)}`);
+}
+
+async function waitForEntry(disk: string, name: string, ms: number): Promise<string[]> {
+  const deadline = Date.now() + ms;
+  while (!espEntries(disk).includes(name) && Date.now() < deadline) await sleep(5000);
+  return espEntries(disk);
+}
+
+function slotNames(disk: string): string[] {
+  return parseGpt(readHead(disk, 34 * 512)).entries.map((e) => e.name);
+}
+
 describe('a box in a VM', () => {
   let disk: string;
   let fingerprint: string;
+  let boot = 0;
+
+  async function start(): Promise<Vm> {
+    const dir = join(work, `boot${++boot}`);
+    mkdirSync(dir, { recursive: true });
+    const vm = await Vm.start({ disk, dir });
+    vms.push(vm);
+    return vm;
+  }
 
   it('boots the image and marks the first boot good', async () => {
     disk = join(work, 'disk.img');
+    // The journal goes to the serial console, so the test sees the update helper's progress.
     await makeVmDisk(report.outputs.image, disk, GROW_BYTES, { kernelOptions: ['systemd.journald.forward_to_console=1'] });
-    const vm = await Vm.start({ disk, dir: join(work, 'boot1') });
-    vms.push(vm);
+    const vm = await start();
     fingerprint = (await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS)).fingerprint;
-    const deadline = Date.now() + 180_000;
-    while (!espEntries(disk).includes(`stube_${ctx.version}.conf`) && Date.now() < deadline) await sleep(5000);
-    expect(espEntries(disk)).toContain(`stube_${ctx.version}.conf`);
+    expect(await waitForEntry(disk, `stube_${ctx.version}.conf`, 180_000)).toContain(`stube_${ctx.version}.conf`);
     await vm.powerOff();
-    const names = parseGpt(readHead(disk, 34 * 512)).entries.map((e) => e.name);
-    expect(names).toEqual(['stube-esp', `stube_${ctx.version}`, '_empty', 'stube-data']);
+    expect(slotNames(disk)).toEqual(['stube-esp', `stube_${ctx.version}`, '_empty', 'stube-data']);
   });
 
-  it('finds a newer signed bundle in its update folder, installs it, restarts into it, is healthy and marked good, data kept', async () => {
+  it('power cut while the inactive slot is being written: boots the old version, data intact', async () => {
     // The host's choices and the update folder, as the admin panel and a USB stick copy would leave them.
     const settings: UpdateSettings = { ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/var/lib/stube/channel' }, checkEveryHours: 1, window: { start: '00:00', hours: 24 } };
     writeFileSync(join(work, 'update-settings.json'), JSON.stringify(settings));
@@ -295,40 +347,37 @@ describe('a box in a VM', () => {
       { local: good.bundle, path: `/channel/${good.pointer.file}` },
     ], ['/channel']);
 
-    const vm = await Vm.start({ disk, dir: join(work, 'boot2') });
-    vms.push(vm);
-    const up = await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
-    expect(up.fingerprint).toBe(fingerprint);
-    const upAt = Date.now();
-    // Poll /healthz: the time it stops answering is the switch; until it answers again, the downtime.
-    let lastUp = upAt;
-    let downAt = 0;
-    let backAt = 0;
-    const deadline = Date.now() + UPDATE_DEADLINE_MS;
-    while (Date.now() < deadline && !backAt) {
-      if (!vm.running) throw new Error(`the VM stopped; end of the serial log:\n${vm.serialTail(80)}`);
-      const ok = await httpsGet(vm.hostPort, '/healthz', 3000).then((a) => a.status === 200, () => false);
-      if (ok && !downAt) lastUp = Date.now();
-      if (!ok && !downAt && Date.now() - lastUp > 5000) downAt = lastUp;
-      if (ok && downAt) backAt = Date.now();
-      await sleep(1000);
-    }
-    if (!backAt) throw new Error(`no restart into the new version; end of the serial log:\n${vm.serialTail(120)}`);
-    figures.push(`from healthy boot to the switch (agent's first look ≤ 30 s, copy from the update folder, checks, slot write): ${Math.round((downAt - upAt) / 1000)} s`);
-    figures.push(`service downtime during the restart (last /healthz 200 → first 200 again): ${Math.round((backAt - downAt) / 1000)} s`);
-    const after = await httpsGet(vm.hostPort, '/healthz');
-    expect(after.fingerprint).toBe(fingerprint); // same certificate: the data partition came along
+    const vm = await start();
+    expect((await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS)).fingerprint).toBe(fingerprint);
+    await waitForSerial(vm, /update helper: bundle 0\.2\.0 checked; writing the inactive slot/, Date.now() + UPDATE_DEADLINE_MS);
+    await sleep(10_000);
+    expect(vm.running).toBe(true);
+    await vm.powerOff();
+    // Half-written: the slot never got the new version's name, and there is no boot entry for it.
+    expect(slotNames(disk)[2]).not.toBe(`stube_${NEW}`);
+    expect(espEntries(disk).some((e) => e.startsWith(`stube_${NEW}`))).toBe(false);
+  });
 
+  it('installs the bundle, switches; power cut right after the switch: boots the new version, healthy, marked good, data kept', async () => {
+    const vm = await start();
+    const up = await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
+    expect(up.fingerprint).toBe(fingerprint); // the old version came back with its data
+    const upAt = Date.now();
+    // The agent goes on with the interrupted update at once; the service stops answering at the switch.
+    const downAt = await waitForSwitch(vm, Date.now() + UPDATE_DEADLINE_MS);
+    figures.push(`healthy boot → switch (agent resumes, bundle already downloaded, checks, slot write): ${Math.round((downAt - upAt) / 1000)} s`);
+    await vm.powerOff();
+    expect(slotNames(disk)).toEqual(['stube-esp', `stube_${ctx.version}`, `stube_${NEW}`, 'stube-data']);
+    expect(espEntries(disk).some((e) => /^stube_0\.2\.0\+3(-0)?\.conf$/.test(e))).toBe(true);
+
+    const vm2 = await start();
+    const after = await vm2.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
+    figures.push(`service downtime at the switch (last /healthz 200 → first 200 on the new version, incl. the power cut): ${Math.round((Date.now() - downAt) / 1000)} s`);
+    expect(after.fingerprint).toBe(fingerprint); // same certificate: the data partition came along
     // The new boot entry gets blessed (counter removed) once /healthz answered on the new version.
-    const blessDeadline = Date.now() + 240_000;
-    while (!espEntries(disk).includes(`stube_${NEW}.conf`) && Date.now() < blessDeadline) await sleep(5000);
-    const entries = espEntries(disk);
+    const entries = await waitForEntry(disk, `stube_${NEW}.conf`, 240_000);
     expect(entries).toContain(`stube_${NEW}.conf`);
     expect(entries).toContain(`stube_${ctx.version}.conf`); // the old version stays as the fallback
-    const serial = vm.serialTail(100_000);
-    expect(serial).toMatch(/update updated from=0\.1\.0 to=0\.2\.0 running=0\.2\.0/);
-    await vm.powerOff();
-    const names = parseGpt(readHead(disk, 34 * 512)).entries.map((e) => e.name);
-    expect(names).toEqual(['stube-esp', `stube_${ctx.version}`, `stube_${NEW}`, 'stube-data']);
+    await vm2.powerOff();
   });
 });
