@@ -7,7 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, serve, type ServerType } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { Settings } from './config/settings.js';
 import type { Logger } from './log.js';
 import { janusConfigFor, janusSocketPath, loadOrCreateSecrets } from './media/janus-config.js';
@@ -24,6 +24,8 @@ import { InviteSigner } from './accounts/invites.js';
 import { PasswordHasher } from './accounts/passwords.js';
 import { Rooms } from './accounts/rooms.js';
 import { RoomAccess } from './accounts/access.js';
+import { UpdateAgent } from './update/agent.js';
+import { updateApi } from './update/api.js';
 import { signallingHandler } from './server/signalling.js';
 import { createTlsFront, type TlsFront } from './server/tls-front.js';
 import { ownAddresses, startTurn, type TurnService } from './turn/turn-service.js';
@@ -120,6 +122,24 @@ export async function startService(settings: Settings, log: Logger, extras: Serv
     mayStartMeeting: (c) => settings.openMeetings || accountOf(c, accounts) !== null,
     ...(extras.routes ? { extraRoutes: extras.routes } : {}),
   });
+  // Updates (appliance only): the agent asks the root update helper through /run/stube/update.
+  const updates = settings.update
+    ? await UpdateAgent.create({
+      runDir: settings.update.runDir,
+      dataDir: settings.dataDir,
+      currentVersion: (await readFile(settings.update.versionFile, 'utf8')).trim(),
+      participants: () => meetings.participantCount,
+      notifyModerators: (message) => meetings.notifyModerators(message),
+      log: log.child('update'),
+    })
+    : null;
+  // Only a signed-in admin may look at or start updates; changes must come from our own pages.
+  const adminOnly: MiddlewareHandler = async (c, next) => {
+    if (accountOf(c, accounts)?.role !== 'admin') return c.json({ error: 'the administrator login is required' }, 403);
+    if (c.req.method !== 'GET' && !sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
+    await next();
+  };
+  holder.route('/api/update', updateApi(updates, adminOnly));
   holder.route('/', app);
 
   const listen = settings.https ?? settings.http;
@@ -170,6 +190,7 @@ export async function startService(settings: Settings, log: Logger, extras: Serv
     async stop() {
       if (stopped) return;
       stopped = true;
+      updates?.close();
       meetings.closeAll();
       for (const client of wss.clients) client.terminate();
       await front?.close();

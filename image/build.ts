@@ -1,5 +1,5 @@
 // `npm run image`: build the appliance disk image. Thin: arguments in, buildImage() out.
-//   npm run image -- [--config image/configs/debian-13-amd64.json] [--out out] [--skip-service-build]
+//   npm run image -- [--config image/configs/debian-13-amd64.json] [--out out] [--skip-service-build] [--refresh-packages]
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { argv } from 'zx';
@@ -15,6 +15,7 @@ try {
     configFile,
     ...(argv['out'] ? { outDir: resolve(String(argv['out'])) } : {}),
     skipServiceBuild: Boolean(argv['skip-service-build']),
+    refreshPackages: Boolean(argv['refresh-packages']),
   });
   const o = report.outputs;
   console.log([
@@ -24,6 +25,7 @@ try {
     `  ${o.compressed}`,
     `  ${o.sums}`,
     `  ${o.manifest}`,
+    `  ${report.bundle.bundle}`,
     'Try it: npm run vm    Flash it: see docs/operations.md',
   ].join('\n'));
 } catch (error) {

@@ -1,7 +1,7 @@
 // The one object every stage takes: configuration, version and the folders it may use.
 import { join } from 'node:path';
 import type { ImageConfig } from './config/schema.js';
-import { planPartitions, type PartitionPlan } from './plan/partitions.js';
+import { planPartitions, slotLabel, type PartitionPlan } from './plan/partitions.js';
 
 export interface BuildPaths {
   /** The repository (package.json, dist/, templates/). */
@@ -44,7 +44,7 @@ export function createContext(
     config,
     version,
     paths,
-    plan: planPartitions(config.partitions, `${config.name}-${version}`),
+    plan: planPartitions(config.partitions, `${config.name}-${version}`, slotLabel(config.name, version)),
     imageName: `${config.name}-${version}-${config.architecture}`,
     log,
   };

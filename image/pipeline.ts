@@ -9,12 +9,14 @@ import { preflight } from './preflight.js';
 import { appStage } from './stages/app.js';
 import { assembleStage, outputsOf, upToDate, type ImageOutputs } from './stages/assemble.js';
 import { backportsStage } from './stages/backports.js';
+import { bundleStage, type BundleOutputs } from './stages/bundle.js';
 import { configureStage } from './stages/configure.js';
 import { hashTree } from './stages/fsutil.js';
 import { rootfsStage } from './stages/rootfs.js';
+import { signingKeyOf } from './stages/signing.js';
 
 /** Bump when configure/assemble change in a way the other inputs do not show. */
-const ASSEMBLY_RECIPE = 1;
+const ASSEMBLY_RECIPE = 2;
 
 export interface BuildOptions {
   readonly repo: string;
@@ -22,11 +24,15 @@ export interface BuildOptions {
   readonly outDir?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly skipServiceBuild?: boolean;
+  /** Install the archive's current packages (security fixes) even when a cached root file system exists. */
+  readonly refreshPackages?: boolean;
   readonly log?: (message: string) => void;
 }
 
 export interface BuildReport {
   readonly outputs: ImageOutputs;
+  /** The signed update bundle of the same root slot. */
+  readonly bundle: BundleOutputs;
   readonly reused: boolean;
   readonly seconds: Record<string, number>;
 }
@@ -50,7 +56,7 @@ export async function buildImage(options: BuildOptions): Promise<BuildReport> {
   };
   ctx.log(`building ${ctx.imageName} (cache ${ctx.paths.cache})`);
   const backports = await timed('backports', () => backportsStage(ctx));
-  const rootfs = await timed('rootfs', () => rootfsStage(ctx, backports.debs));
+  const rootfs = await timed('rootfs', () => rootfsStage(ctx, backports.debs, options.refreshPackages ?? false));
   const app = await timed('app', () => appStage(ctx, { skipServiceBuild: options.skipServiceBuild ?? false }));
   const inputsKey = cacheKey('image', {
     recipe: ASSEMBLY_RECIPE,
@@ -59,12 +65,16 @@ export async function buildImage(options: BuildOptions): Promise<BuildReport> {
     rootfs: rootfs.root,
     app: app.app,
     templates: hashTree(join(ctx.paths.repo, 'templates')),
+    // The signing key's public half goes into the image; a different key is a different image.
+    signingKey: signingKeyOf(ctx).secretKey,
   });
   if (upToDate(ctx, inputsKey)) {
     ctx.log(`image up to date: ${outputsOf(ctx).image}`);
-    return { outputs: outputsOf(ctx), reused: true, seconds };
+    const bundle = await timed('bundle', () => bundleStage(ctx, outputsOf(ctx), inputsKey));
+    return { outputs: outputsOf(ctx), bundle, reused: true, seconds };
   }
   const configured = await timed('configure', () => configureStage(ctx, rootfs, app));
   const outputs = await timed('assemble', () => assembleStage(ctx, configured, rootfs, app, inputsKey));
-  return { outputs, reused: false, seconds };
+  const bundle = await timed('bundle', () => bundleStage(ctx, outputs, inputsKey));
+  return { outputs, bundle, reused: false, seconds };
 }

@@ -18,6 +18,7 @@ export const BUILD_TOOLS: readonly Tool[] = [
   { command: 'mcopy', pkg: 'mtools' },
   { command: 'sgdisk', pkg: 'gdisk' },
   { command: 'zstd', pkg: 'zstd' },
+  { command: 'gpg', pkg: 'gpg' },
   { command: 'npm', pkg: 'npm' },
   { command: 'tar', pkg: 'tar' },
   { command: 'chroot', pkg: 'coreutils' },

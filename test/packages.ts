@@ -36,4 +36,7 @@ export const REQUIRED_PACKAGES: readonly RequiredPackage[] = [
   { pkg: 'python3', probe: '/usr/bin/python3', for: 'image' },
   { pkg: 'debian-archive-keyring', probe: '/usr/share/keyrings/debian-archive-keyring.gpg', for: 'image' },
   { pkg: 'chromium', probe: '/usr/bin/chromium', for: 'image' },
+  // Update bundles: signed with gpg at build time, the signature checked with sqv as on the box.
+  { pkg: 'gpg', probe: '/usr/bin/gpg', for: 'image' },
+  { pkg: 'sqv', probe: '/usr/bin/sqv', for: 'image' },
 ];

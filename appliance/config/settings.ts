@@ -38,6 +38,8 @@ export interface Settings {
   devAdmin: boolean;
   /** `debug` adds per-message traces (still without names, addresses or secrets). */
   logLevel: 'info' | 'debug';
+  /** The update agent (appliance only): the root helper's request folder and the image's version file. */
+  update?: { runDir: string; versionFile: string } | undefined;
 }
 
 export interface TurnSettings {
@@ -76,7 +78,9 @@ const HELP = `Usage: stube [options]
 Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_LEVEL,
   STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING,
   STUBE_TURN (managed|external|off), STUBE_TURN_PORT, STUBE_TURN_HOST, STUBE_TURN_SECRET_FILE, STUBE_TURN_TTL,
-  STUBE_TURN_RELAY_PORTS, STUBE_TURN_DIR, STUBE_TURN_WRAPPER, STUBE_TURN_PEERS, STUBE_TURN_LISTEN`;
+  STUBE_TURN_RELAY_PORTS, STUBE_TURN_DIR, STUBE_TURN_WRAPPER, STUBE_TURN_PEERS, STUBE_TURN_LISTEN,
+  STUBE_UPDATE_RUN and STUBE_VERSION_FILE (the image's update agent)`;
+
 
 /** Interfaces Janus never offers as candidates (virtual machine and container bridges). */
 export const DEFAULT_ICE_IGNORE = 'vmnet,docker';
@@ -207,6 +211,7 @@ export function loadSettings(argv: readonly string[], env: NodeJS.ProcessEnv): S
     openMeetings,
     devAdmin,
     logLevel,
+    ...(env.STUBE_UPDATE_RUN && env.STUBE_VERSION_FILE ? { update: { runDir: env.STUBE_UPDATE_RUN, versionFile: env.STUBE_VERSION_FILE } } : {}),
   };
 }
 

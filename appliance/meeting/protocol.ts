@@ -253,6 +253,12 @@ export interface PongMessage {
   type: 'pong';
   seq: number;
 }
+/** Something a moderator should know about the box, e.g. that it restarts for an update after the meeting. */
+export interface NoticeMessage {
+  type: 'notice';
+  code: 'reboot-pending';
+  message: string;
+}
 
 /** A relayed `e2ee` message; `from` is set by the service, `to` tells whether it was addressed to us alone. */
 export interface E2eeServerMessage {
@@ -328,7 +334,8 @@ export type ServerMessage =
   | TalkingMessage
   | MediaRestartMessage
   | ErrorMessage
-  | PongMessage;
+  | PongMessage
+  | NoticeMessage;
 
 /** Meeting IDs: 22 base64url characters = 132 bits, of which 128 come from the random generator. */
 export const MEETING_ID_PATTERN = '^[A-Za-z0-9_-]{22}$';

@@ -92,6 +92,26 @@ export class MeetingService {
     return this.#live.size;
   }
 
+  /** Participants in all live meetings: the update agent restarts the box only when this is zero. */
+  get participantCount(): number {
+    let n = 0;
+    for (const meeting of this.#live.values()) n += meeting.size;
+    return n;
+  }
+
+  /** Tells every moderator in every live meeting something about the box; returns how many were told. */
+  notifyModerators(message: string): number {
+    let told = 0;
+    for (const meeting of this.#live.values()) {
+      for (const p of meeting.participants()) {
+        if (p.role !== 'moderator') continue;
+        meeting.member(p.id)?.connection.send({ type: 'notice', code: 'reboot-pending', message });
+        told++;
+      }
+    }
+    return told;
+  }
+
   async createMeeting(): Promise<string> {
     return (await this.#deps.store.create()).id;
   }

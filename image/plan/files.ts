@@ -3,6 +3,7 @@
 import type { ImageConfig } from '../config/schema.js';
 import { partitionOf, PARTITION_LABELS, type PartitionPlan } from './partitions.js';
 import { coturnLimits } from '../../appliance/turn/coturn-config.js';
+import { entryFileName, espInitrdPath, espKernelPath, transferFiles, UPDATE_PATHS } from './update.js';
 
 /** Names and places on the box; the service's environment contract is built from these. */
 export interface ApplianceFacts {
@@ -58,6 +59,8 @@ export function serviceEnvironment(f: ApplianceFacts): Record<string, string> {
     STUBE_JANUS_DIR: f.paths.janus,
     STUBE_TURN_PORT: String(f.ports.turn),
     STUBE_TURN_SECRET_FILE: `${f.paths.secrets}/turn-static-auth-secret`,
+    STUBE_UPDATE_RUN: UPDATE_PATHS.run,
+    STUBE_VERSION_FILE: `${f.paths.libexec}/version`,
   };
 }
 
@@ -76,9 +79,32 @@ export interface SystemFile {
   readonly mode: number;
 }
 
-/** Boot entry file name with systemd-boot's boot counter ("+3" = three tries left). */
-export function bootEntryName(slot: 'a' | 'b', tries: number): string {
-  return `stube-${slot}+${tries}.conf`;
+/**
+ * Boot entry file name with systemd-boot's boot counter ("+3" = three tries left). Named after the
+ * version (systemd-sysupdate's pattern), so every installed version has its own entry and kernel.
+ */
+export function bootEntryName(name: string, version: string, tries: number): string {
+  return entryFileName(name, version, tries);
+}
+
+/** The boot entry of one version: its kernel and initrd on the ESP, its root slot by partition UUID. */
+export function bootEntryData(name: string, version: string, rootPartUuid: string): Record<string, unknown> {
+  return {
+    title: `Stube ${version}`, sortKey: name, version,
+    kernel: espKernelPath(name, version), initrd: espInitrdPath(name, version), rootPartUuid: rootPartUuid.toLowerCase(), options: kernelOptions(),
+  };
+}
+
+/** The update helper's environment (read by appliance/update/helper-main.ts). */
+export function updateHelperEnvironment(f: ApplianceFacts): Record<string, string> {
+  return {
+    STUBE_UPDATE_PRIVATE: UPDATE_PATHS.private,
+    STUBE_UPDATE_RUN: UPDATE_PATHS.run,
+    STUBE_UPDATE_KEYRING: UPDATE_PATHS.keyring,
+    STUBE_UPDATE_DEFINITIONS: UPDATE_PATHS.definitions,
+    STUBE_UPDATE_SETTINGS: `${f.paths.data}/update-settings.json`,
+    STUBE_VERSION_FILE: `${f.paths.libexec}/version`,
+  };
 }
 
 export function kernelOptions(): string[] {
@@ -109,7 +135,8 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     template: 'boot/repart.conf',
     data: {
       type: part.role === 'esp' ? 'esp' : part.role === 'data' ? 'linux-generic' : 'root',
-      label: part.label,
+      // Root slots: no label, their GPT names carry systemd-sysupdate's versions.
+      label: part.role === 'root-a' || part.role === 'root-b' ? '' : part.label,
       grow: part.role === 'data',
       sizeBytes: part.sizeBytes,
     },
@@ -133,7 +160,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     }, mode: 0o644 },
     unit('stube.service', {
       user: u.service, group: u.service, appDir: p.app, node: p.node, dataDir: p.data,
-      janusDir: p.janus, httpsPort: f.ports.https, environment: serviceEnvironment(f),
+      janusDir: p.janus, httpsPort: f.ports.https, environment: serviceEnvironment(f), updateRunDir: UPDATE_PATHS.run,
     }),
     unit('stube-janus.service', {
       user: u.service, group: u.service, node: p.node, appDir: p.app, dataDir: p.data, secretsDir: p.secrets,
@@ -146,7 +173,13 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
       user: u.turn, group: u.turn, dataDir: p.data, runtimeDirectory: p.turnRuntime, configScript: `${p.libexec}/stube-turn-config`,
     }),
     unit('stube-healthy.service', { bootTries: config.bootTries, retries: 1000, timeoutSeconds: 600, httpsPort: f.ports.https }),
+    unit('stube-boot-failed.service', {}),
     unit('stube-console.service', { script: `${p.libexec}/stube-console-banner` }),
+    unit('stube-update.path', { requestFile: `${UPDATE_PATHS.run}/request.json` }),
+    unit('stube-update-apply.service', {
+      node: p.node, appDir: p.app, stateDir: UPDATE_PATHS.state, privateDir: UPDATE_PATHS.private, environment: updateHelperEnvironment(f),
+    }),
+    ...transferFiles(config.name, config.bootTries),
     script('stube-selfsigned-cert', { tlsDir: p.tls, mdnsName: f.mdnsName, hostname: f.hostname, days: 825 }),
     script('stube-turn-config', {
       secretFile: serviceEnvironment(f)['STUBE_TURN_SECRET_FILE'], runtimeDirectory: p.turnRuntime,
@@ -171,11 +204,8 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     { target: 'root', path: '/etc/avahi/services/stube.service', template: 'avahi/stube.service', data: { serviceName: 'Stube', https: f.ports.https }, mode: 0o644 },
     { target: 'esp', path: '/loader/loader.conf', template: 'boot/loader.conf', data: { timeoutSeconds: 2, bootTries: config.bootTries }, mode: 0o644 },
     {
-      target: 'esp', path: `/loader/entries/${bootEntryName('a', config.bootTries)}`, template: 'boot/entry.conf',
-      data: {
-        title: `Stube ${f.version} (slot A)`, sortKey: 'stube', version: f.version,
-        kernel: '/stube/a/vmlinuz', initrd: '/stube/a/initrd.img', rootPartUuid: rootA.partUuid.toLowerCase(), options: kernelOptions(),
-      },
+      target: 'esp', path: `${UPDATE_PATHS.espEntries}/${bootEntryName(config.name, f.version, config.bootTries)}`, template: 'boot/entry.conf',
+      data: bootEntryData(config.name, f.version, rootA.partUuid),
       mode: 0o644,
     },
   ];
@@ -185,7 +215,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
 export const ENABLED_UNITS: readonly string[] = [
   'systemd-networkd.service', 'systemd-resolved.service', 'systemd-timesyncd.service', 'nftables.service',
   'avahi-daemon.service', 'stube.service', 'stube-janus.service', 'stube-turn.service',
-  'stube-tls-selfsigned.service', 'stube-healthy.service', 'stube-console.service',
+  'stube-tls-selfsigned.service', 'stube-healthy.service', 'stube-console.service', 'stube-update.path',
 ];
 
 /** Units masked: Debian's own janus and coturn units (ours replace them), first-boot prompts. */

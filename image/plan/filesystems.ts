@@ -1,9 +1,10 @@
 // Command lines that build each partition's file system from a folder, without loop devices or mounts.
-import type { PlannedPartition } from './partitions.js';
+import { PARTITION_LABELS, type PlannedPartition } from './partitions.js';
 
 /** mkfs.ext4 for a root slot: no journal (mounted read-only), contents from a folder. */
 export function rootMkfsArgs(part: PlannedPartition, fsUuid: string, sourceDir: string, file: string): string[] {
-  return ['-q', '-F', '-t', 'ext4', '-b', '4096', '-L', part.label, '-U', fsUuid, '-O', '^has_journal',
+  // The GPT name carries the slot's version (for systemd-sysupdate); the file system keeps a fixed label.
+  return ['-q', '-F', '-t', 'ext4', '-b', '4096', '-L', PARTITION_LABELS[part.role], '-U', fsUuid, '-O', '^has_journal',
     '-E', `root_owner=0:0,hash_seed=${fsUuid.toLowerCase()}`, '-m', '0', '-d', sourceDir, file];
 }
 

@@ -36,6 +36,9 @@ export function basePackages(config: ImageConfig): string[] {
     'systemd', 'systemd-sysv', 'systemd-resolved', 'systemd-timesyncd', 'systemd-repart',
     'systemd-boot', 'systemd-boot-efi', 'udev', 'dbus', 'kmod', 'initramfs-tools', 'e2fsprogs',
     'login', 'iproute2', 'nftables', 'avahi-daemon', 'openssl', 'ca-certificates', 'curl', 'tzdata',
+    // The updater: systemd-sysupdate (in systemd-container) writes the inactive slot; sqv (already pulled
+    // in by apt) checks the bundle's OpenPGP signature.
+    'systemd-container', 'sqv',
   ];
   return [...new Set([...common, ...config.packages])];
 }

@@ -52,6 +52,16 @@ export const PARTITION_LABELS: Record<PartitionRole, string> = {
 };
 
 /**
+ * systemd-sysupdate keeps the version of a root slot in its GPT name ("stube_0.2.0") and writes updates
+ * only into a slot named "_empty"; so the image names slot A after its version and leaves slot B empty.
+ */
+export const EMPTY_SLOT_LABEL = '_empty';
+
+export function slotLabel(name: string, version: string): string {
+  return `${name}_${version}`;
+}
+
+/**
  * A stable UUID from a seed and a name: the same image version always gets the same identifiers, so
  * builds are reproducible, and different versions get different ones. Formatted as a version 4 /
  * RFC 4122 variant UUID so every tool accepts it.
@@ -64,7 +74,7 @@ export function derivedUuid(seed: string, name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`.toUpperCase();
 }
 
-export function planPartitions(sizes: PartitionSizes, seed: string): PartitionPlan {
+export function planPartitions(sizes: PartitionSizes, seed: string, rootALabel: string = PARTITION_LABELS['root-a']): PartitionPlan {
   for (const [field, value] of Object.entries(sizes)) {
     if (!Number.isInteger(value) || value <= 0) {
       throw new ImageError('PLAN_INVALID', `partitions.${field} must be a positive whole number of MiB, got ${value}`);
@@ -84,7 +94,7 @@ export function planPartitions(sizes: PartitionSizes, seed: string): PartitionPl
     return {
       number: i + 1,
       role,
-      label: PARTITION_LABELS[role],
+      label: role === 'root-a' ? rootALabel : role === 'root-b' ? EMPTY_SLOT_LABEL : PARTITION_LABELS[role],
       typeGuid,
       partUuid: derivedUuid(seed, `partition:${role}`),
       firstLba,

@@ -1,13 +1,15 @@
 // Stage "configure": a copy of the cached root file system becomes the root slot: app bundle in
 // /opt/stube, every system file rendered from templates/, users and units set up, default
 // configurations with sample secrets removed. Also lays out the EFI system partition's files.
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BuildContext } from '../context.js';
 import { ImageError } from '../errors.js';
 import { applianceFacts, ENABLED_UNITS, MASKED_UNITS, systemFiles } from '../plan/files.js';
 import { renderTemplate } from '../templates.js';
 import { runLogged } from '../run.js';
+import { espInitrdPath, espKernelPath, osReleaseLines, UPDATE_PATHS } from '../plan/update.js';
+import { updatePublicKey } from './signing.js';
 import type { AppResult } from './app.js';
 import type { RootfsResult } from './rootfs.js';
 
@@ -63,6 +65,12 @@ export async function configureStage(ctx: BuildContext, rootfs: RootfsResult, ap
   writeFileSync(join(root, 'etc/timezone'), `${ctx.config.timezone}\n`);
   writeFileSync(join(root, 'etc/default/locale'), `LANG=${ctx.config.locale}\n`);
   writeFileSync(join(root, 'usr/lib/stube/version'), `${ctx.version}\n`);
+  // systemd-sysupdate reads the running version from os-release; the clock epoch file makes systemd set
+  // a clock that is behind (no RTC battery, no network yet) to at least the build date at boot.
+  appendFileSync(join(root, 'usr/lib/os-release'), osReleaseLines(ctx.config.name, ctx.version));
+  writeFileSync(join(root, 'usr/lib/clock-epoch'), '');
+  // Only the public key: bundles are signed with the builder's key (docs/updates.md).
+  writeFileSync(join(root, UPDATE_PATHS.keyring), await updatePublicKey(ctx));
   mkdirSync(join(root, 'efi'), { recursive: true, mode: 0o700 });
   // /etc is read-only on the box: mark it as up to date with /usr, or ldconfig.service and
   // systemd-update-done.service would try to write it on every boot (ConditionNeedsUpdate=/etc).
@@ -85,9 +93,10 @@ export async function configureStage(ctx: BuildContext, rootfs: RootfsResult, ap
   if (kernels.length !== 1 || !kernel) throw new ImageError('STAGE_FAILED', `configure: expected one kernel in /boot, found ${kernels.join(', ') || 'none'}`);
   const initrd = `initrd.img-${kernel.slice('vmlinuz-'.length)}`;
   if (!boot.includes(initrd)) throw new ImageError('STAGE_FAILED', `configure: /boot/${initrd} missing`);
-  mkdirSync(join(esp, 'stube/a'), { recursive: true });
-  cpSync(join(root, 'boot', kernel), join(esp, 'stube/a/vmlinuz'));
-  cpSync(join(root, 'boot', initrd), join(esp, 'stube/a/initrd.img'));
+  // Each version's kernel under its own name, so the other slot's entry keeps working whatever happens.
+  mkdirSync(join(esp, UPDATE_PATHS.espKernels), { recursive: true });
+  cpSync(join(root, 'boot', kernel), join(esp, espKernelPath(ctx.config.name, ctx.version)));
+  cpSync(join(root, 'boot', initrd), join(esp, espInitrdPath(ctx.config.name, ctx.version)));
 
   // Same times everywhere: the build date of the configuration, not of the machine.
   const stamp = `@${ctx.config.sourceDateEpoch}`;

@@ -3,6 +3,7 @@
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BuildContext } from '../context.js';
+import { ImageError } from '../errors.js';
 import { cacheKey } from '../plan/cachekey.js';
 import { rootfsMmdebstrapArgs } from '../plan/mmdebstrap.js';
 import { capture, runLogged } from '../run.js';
@@ -16,7 +17,26 @@ export interface RootfsResult {
   readonly cached: boolean;
 }
 
-export async function rootfsStage(ctx: BuildContext, debs: readonly string[]): Promise<RootfsResult> {
+/**
+ * The publication date of every configured suite (the Date: of its InRelease). With it in the cache key,
+ * a build made after the archive changed (e.g. a Debian security update) installs the new packages;
+ * without it a warm cache keeps the packages of the first build. Release builds ask for it.
+ */
+export async function archiveState(ctx: BuildContext): Promise<string[]> {
+  const dates: string[] = [];
+  for (const source of ctx.config.sources) {
+    for (const suite of source.suites) {
+      const url = `${source.uri.replace(/\/+$/, '')}/dists/${suite}/InRelease`;
+      const res = await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch(() => null);
+      const date = res?.ok ? /^Date: (.+)$/m.exec(await res.text())?.[1] : undefined;
+      if (!date) throw new ImageError('STAGE_FAILED', `rootfs: could not read the publication date of ${suite} (${url})`);
+      dates.push(`${suite} ${date}`);
+    }
+  }
+  return dates;
+}
+
+export async function rootfsStage(ctx: BuildContext, debs: readonly string[], refresh = false): Promise<RootfsResult> {
   const dir = join(ctx.paths.cache, 'rootfs');
   const aptArchive = join(ctx.paths.cache, 'apt-archives');
   const localPackages: string[] = [];
@@ -33,7 +53,9 @@ export async function rootfsStage(ctx: BuildContext, debs: readonly string[]): P
     target: '/target',
     packageListOut: '/packages',
   });
-  const key = cacheKey('rootfs', { args: keyArgs, debs: debs.map(sha256File) });
+  const archive = refresh ? await archiveState(ctx) : [];
+  if (refresh) ctx.log(`rootfs: archive state ${archive.join('; ')}`);
+  const key = cacheKey('rootfs', { args: keyArgs, debs: debs.map(sha256File), ...(refresh ? { archive } : {}) });
   const final = join(dir, key);
   const result = { root: join(final, 'root'), packageList: join(final, 'packages.tsv') };
   if (isComplete(final)) {

@@ -74,8 +74,9 @@ describe('system templates', () => {
 
   it('starts slot A with a boot counter and the partition it boots from', () => {
     const entry = files.find((f) => f.template === 'boot/entry.conf');
-    expect(entry?.path).toBe(`/loader/entries/${bootEntryName('a', 3)}`);
-    expect(entry?.path).toBe('/loader/entries/stube-a+3.conf');
+    expect(entry?.path).toBe(`/loader/entries/${bootEntryName('stube', '0.1.0', 3)}`);
+    // systemd-sysupdate's naming: <name>_<version>+<tries left>.conf
+    expect(entry?.path).toBe('/loader/entries/stube_0.1.0+3.conf');
     const text = renderTemplate(templates, 'boot/entry.conf', entry?.data ?? {});
     expect(text).toMatch(/^options +root=PARTUUID=[0-9a-f-]{36} ro /m);
   });

@@ -415,6 +415,9 @@ export class Room extends Emitter<RoomEvents> {
         this.emit('lobby', m);
         this.emit('changed');
         return;
+      case 'notice':
+        this.emit('notice', { kind: 'info', text: m.message });
+        return;
       case 'welcome':
       case 'pong':
         return; // handled by the signal client
