@@ -35,7 +35,15 @@ const ctx: SystemContext = {
     nftablesConf: '/etc/nftables.conf',
     templatesDir: process.env.STUBE_TEMPLATES_DIR ?? resolve(here, '../../../templates'),
   },
+  turnRelay: turnRelayFacts(process.env.STUBE_TURN_USER ?? 'stube-turn', process.env.STUBE_TURN_RELAY_PORTS ?? '40000-40199'),
 };
+
+/** The image's unit sets these from the image config; a malformed value stops the helper at start. */
+function turnRelayFacts(user: string, ports: string): SystemContext['turnRelay'] {
+  const m = /^(\d{4,5})-(\d{4,5})$/.exec(ports);
+  if (!m || !/^[a-z][a-z0-9-]{0,31}$/.test(user)) throw new Error('STUBE_TURN_USER / STUBE_TURN_RELAY_PORTS malformed');
+  return { user, first: Number(m[1]), last: Number(m[2]) };
+}
 
 const gid = process.env.STUBE_HELPER_GID ? Number(process.env.STUBE_HELPER_GID) : null;
 const log = createLogger({ level: process.env.STUBE_LOG_LEVEL === 'debug' ? 'debug' : 'info', scope: 'system' });

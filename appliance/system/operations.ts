@@ -18,6 +18,8 @@ export interface SystemContext {
     nftablesConf: string;
     templatesDir: string;
   };
+  /** Facts of the image the firewall keeps (the TURN user's egress wall), never taken from a caller. */
+  turnRelay: { user: string; first: number; last: number };
 }
 
 export interface WriteCertificateArgs { certPem: string; keyPem: string }
@@ -96,7 +98,8 @@ const runners: { [K in OperationName]: Runner<K> } = {
   async setFirewall(args, ctx) {
     if (args.rtpLast <= args.rtpFirst) throw new RefusedError('setFirewall: rtpLast must be above rtpFirst');
     const { acmeHttp, ...rest } = args;
-    const text = renderChecked(ctx.paths.templatesDir, 'nftables/nftables.conf', acmeHttp === null ? rest : { ...rest, acmeHttp });
+    const relay = { turnUser: ctx.turnRelay.user, relayFirst: ctx.turnRelay.first, relayLast: ctx.turnRelay.last };
+    const text = renderChecked(ctx.paths.templatesDir, 'nftables/nftables.conf', { ...rest, ...relay, ...(acmeHttp === null ? {} : { acmeHttp }) });
     const tmp = `${ctx.paths.nftablesConf}.new`;
     await ctx.writeFile(tmp, text, 0o644);
     // Check first, then load: a rule set nft refuses never replaces the working one.

@@ -25,6 +25,7 @@ function recorder(): Recorder {
     exec: async (argv) => void commands.push(argv),
     writeFile: async (path, data, mode) => void files.set(path, { data, mode }),
     paths: { tlsDir: '/data/tls', nftablesConf: '/etc/nftables.conf', templatesDir: resolve('templates') },
+    turnRelay: { user: 'stube-turn', first: 40000, last: 40199 },
   };
 }
 

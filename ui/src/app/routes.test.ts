@@ -13,7 +13,7 @@ describe('parseRoute', () => {
     expect(parseRoute('/r/short')).toEqual({ page: 'not-found' });
     expect(parseRoute(`/r/${id}x`)).toEqual({ page: 'not-found' });
     expect(parseRoute(`/r/${id.slice(0, 21)}!`)).toEqual({ page: 'not-found' });
-    expect(parseRoute('/admin')).toEqual({ page: 'not-found' });
+    expect(parseRoute('/admin/x')).toEqual({ page: 'not-found' });
   });
 });
 
