@@ -2,14 +2,16 @@
 // Janus and a managed coturn in one "box" network namespace. The namespace also gets an IPv6 address
 // (for IPv6 relay tests) and a second interface standing for the box's LAN address, which Janus does not
 // use and coturn must not relay to. Everything is removed by stop().
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings } from '../../appliance/config/settings.js';
 import { createLogger } from '../../appliance/log.js';
 import { startService, type RunningService } from '../../appliance/service.js';
-import { CHROMIUM_PATH } from './browsers.js';
+import { CHROMIUM_PATH, FIREFOX_PATH, FIREFOX_PREFS } from './browsers.js';
 import { createNetns, type TestNetns } from './netns.js';
 
 export interface TurnBox extends RunningService {
@@ -239,6 +241,74 @@ export async function startHostileBox(): Promise<HostileBox> {
     };
   } catch (err) {
     undo();
+    throw err;
+  }
+}
+
+/**
+ * Firefox ESR inside a network namespace. puppeteer speaks WebDriver BiDi to Firefox only over a
+ * WebSocket on Firefox's loopback, which is the namespace's own; so Firefox is started by hand in the
+ * namespace and the host reaches its BiDi port through a small forwarder (one `ip netns exec` helper per
+ * connection, piping bytes). The namespace's firewall allows its loopback, so the hostile rules do not
+ * touch this channel.
+ */
+export async function launchFirefoxInNs(ns: TestNetns): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'stube-firefox-ns-'));
+  const prefs = { ...FIREFOX_PREFS, 'remote.allowHosts': 'localhost,127.0.0.1', 'network.proxy.type': 0 };
+  writeFileSync(join(profile, 'user.js'), Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
+  const bidiPort = 9222;
+  const child = spawn('ip', ['netns', 'exec', ns.name, FIREFOX_PATH, '--headless', '--no-remote', '--profile', profile,
+    `--remote-debugging-port=${bidiPort}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const helpers = new Set<ChildProcess>();
+  const forwarder = createNetServer((sock) => {
+    const h = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e',
+      `const s=require('net').connect(${bidiPort},'127.0.0.1');process.stdin.pipe(s);s.pipe(process.stdout);s.on('error',()=>process.exit(1));s.on('close',()=>process.exit(0));`],
+    { stdio: ['pipe', 'pipe', 'ignore'] });
+    helpers.add(h);
+    h.once('exit', () => {
+      helpers.delete(h);
+      sock.destroy();
+    });
+    sock.pipe(h.stdin!);
+    h.stdout!.pipe(sock);
+    sock.on('error', () => h.kill());
+    sock.on('close', () => h.kill());
+  });
+  const close = async (): Promise<void> => {
+    forwarder.close();
+    for (const h of helpers) h.kill();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    rmSync(profile, { recursive: true, force: true });
+  };
+  try {
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', () => resolve()));
+    const port = (forwarder.address() as { port: number }).port;
+    const until = Date.now() + 60_000;
+    while (!/WebDriver BiDi listening/.test(stderr)) {
+      if (child.exitCode !== null) throw new Error(`Firefox exited: ${stderr.slice(-500)}`);
+      if (Date.now() > until) throw new Error(`Firefox did not open its BiDi port: ${stderr.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const browser = await puppeteer.connect({
+      browserWSEndpoint: `ws://127.0.0.1:${port}/session`,
+      protocol: 'webDriverBiDi',
+      acceptInsecureCerts: true,
+      protocolTimeout: 60_000,
+    });
+    return {
+      browser,
+      async close() {
+        await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+        await close();
+      },
+    };
+  } catch (err) {
+    await close();
     throw err;
   }
 }
