@@ -133,6 +133,8 @@ export interface HostileBox {
   setNetwork(kind: HostileNetwork): void;
   /** An executable that starts Chromium inside the browser's namespace (use with pipe: true). */
   chromiumInNs: string;
+  /** The service's self-signed certificate. */
+  certFile: string;
   stop(): Promise<void>;
 }
 
@@ -213,6 +215,7 @@ export async function startHostileBox(): Promise<HostileBox> {
       browserNs,
       logLines,
       chromiumInNs: script,
+      certFile,
       setNetwork(kind) {
         // Like a strict company firewall: the outbound rule decides, and nothing comes in that was not
         // an answer (otherwise the media server's own connectivity checks would open a UDP path).
@@ -252,15 +255,21 @@ export async function startHostileBox(): Promise<HostileBox> {
  * connection, piping bytes). The namespace's firewall allows its loopback, so the hostile rules do not
  * touch this channel.
  */
+const nsFirefoxes = new Set<() => Promise<void>>();
+
+/** Closes every Firefox launchFirefoxInNs started and did not close yet (for afterAll after a timeout). */
+export async function closeNsFirefoxes(): Promise<void> {
+  await Promise.all([...nsFirefoxes].map((close) => close()));
+}
+
 export async function launchFirefoxInNs(ns: TestNetns): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'stube-firefox-ns-'));
   const prefs = { ...FIREFOX_PREFS, 'remote.allowHosts': 'localhost,127.0.0.1', 'network.proxy.type': 0 };
   writeFileSync(join(profile, 'user.js'), Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
-  const bidiPort = 9222;
-  const child = spawn('ip', ['netns', 'exec', ns.name, FIREFOX_PATH, '--headless', '--no-remote', '--profile', profile,
-    `--remote-debugging-port=${bidiPort}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The same port number on both sides: Firefox checks the Host header, port included.
+  let bidiPort = 0;
+  let child: ChildProcess | null = null;
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
   const helpers = new Set<ChildProcess>();
   const forwarder = createNetServer((sock) => {
     const h = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e',
@@ -277,20 +286,28 @@ export async function launchFirefoxInNs(ns: TestNetns): Promise<{ browser: Brows
     sock.on('close', () => h.kill());
   });
   const close = async (): Promise<void> => {
+    nsFirefoxes.delete(close);
     forwarder.close();
     for (const h of helpers) h.kill();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
     }
     rmSync(profile, { recursive: true, force: true });
   };
+  nsFirefoxes.add(close);
   try {
     await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', () => resolve()));
     const port = (forwarder.address() as { port: number }).port;
+    bidiPort = port;
+    const ff = spawn('ip', ['netns', 'exec', ns.name, FIREFOX_PATH, '--headless', '--no-remote', '--profile', profile,
+      `--remote-debugging-port=${bidiPort}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = ff;
+    ff.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const until = Date.now() + 60_000;
     while (!/WebDriver BiDi listening/.test(stderr)) {
-      if (child.exitCode !== null) throw new Error(`Firefox exited: ${stderr.slice(-500)}`);
+      if (ff.exitCode !== null) throw new Error(`Firefox exited: ${stderr.slice(-500)}`);
       if (Date.now() > until) throw new Error(`Firefox did not open its BiDi port: ${stderr.slice(-500)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
