@@ -77,13 +77,22 @@ export async function startService(settings: Settings, log: Logger, extras: Serv
   let turn: TurnService | null = null;
   let tlsPort: number | null = null;
   if (settings.turn.mode !== 'off') {
-    turn = await startTurn({
+    const starting = startTurn({
       settings: settings.turn,
       tlsPort: () => tlsPort,
       allowedPeers: settings.turn.peers.length > 0 ? settings.turn.peers : ownAddresses(),
       realm: 'stube.local',
       log: log.child('turn'),
     });
+    if (settings.turn.mode === 'managed') turn = await starting;
+    else {
+      // On the box a TURN unit that failed (no secret file yet) must not keep meetings from working:
+      // participants then get no ICE servers and connect directly where they can.
+      turn = await starting.catch((err: unknown) => {
+        log.error('TURN unavailable; meetings run without it', { err: err instanceof Error ? err.name : 'unknown' });
+        return null;
+      });
+    }
   }
   const iceServersFor = turn ? turn.iceServersFor.bind(turn) : undefined;
   const db = openStore(settings.dataDir, { log: log.child('store') });

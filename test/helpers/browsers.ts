@@ -57,7 +57,7 @@ const CHROMIUM_ARGS = [
 ];
 
 /** Preferences that give Firefox a fake camera and microphone and keep it from talking to anyone else. */
-const FIREFOX_PREFS: Record<string, string | number | boolean> = {
+export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
   'media.autoplay.default': 0,

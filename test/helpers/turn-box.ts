@@ -2,14 +2,16 @@
 // Janus and a managed coturn in one "box" network namespace. The namespace also gets an IPv6 address
 // (for IPv6 relay tests) and a second interface standing for the box's LAN address, which Janus does not
 // use and coturn must not relay to. Everything is removed by stop().
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
+import puppeteer, { type Browser } from 'puppeteer-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings } from '../../appliance/config/settings.js';
 import { createLogger } from '../../appliance/log.js';
 import { startService, type RunningService } from '../../appliance/service.js';
-import { CHROMIUM_PATH } from './browsers.js';
+import { CHROMIUM_PATH, FIREFOX_PATH, FIREFOX_PREFS } from './browsers.js';
 import { createNetns, type TestNetns } from './netns.js';
 
 export interface TurnBox extends RunningService {
@@ -131,6 +133,8 @@ export interface HostileBox {
   setNetwork(kind: HostileNetwork): void;
   /** An executable that starts Chromium inside the browser's namespace (use with pipe: true). */
   chromiumInNs: string;
+  /** The service's self-signed certificate. */
+  certFile: string;
   stop(): Promise<void>;
 }
 
@@ -211,6 +215,7 @@ export async function startHostileBox(): Promise<HostileBox> {
       browserNs,
       logLines,
       chromiumInNs: script,
+      certFile,
       setNetwork(kind) {
         // Like a strict company firewall: the outbound rule decides, and nothing comes in that was not
         // an answer (otherwise the media server's own connectivity checks would open a UDP path).
@@ -239,6 +244,88 @@ export async function startHostileBox(): Promise<HostileBox> {
     };
   } catch (err) {
     undo();
+    throw err;
+  }
+}
+
+/**
+ * Firefox ESR inside a network namespace. puppeteer speaks WebDriver BiDi to Firefox only over a
+ * WebSocket on Firefox's loopback, which is the namespace's own; so Firefox is started by hand in the
+ * namespace and the host reaches its BiDi port through a small forwarder (one `ip netns exec` helper per
+ * connection, piping bytes). The namespace's firewall allows its loopback, so the hostile rules do not
+ * touch this channel.
+ */
+const nsFirefoxes = new Set<() => Promise<void>>();
+
+/** Closes every Firefox launchFirefoxInNs started and did not close yet (for afterAll after a timeout). */
+export async function closeNsFirefoxes(): Promise<void> {
+  await Promise.all([...nsFirefoxes].map((close) => close()));
+}
+
+export async function launchFirefoxInNs(ns: TestNetns): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'stube-firefox-ns-'));
+  const prefs = { ...FIREFOX_PREFS, 'remote.allowHosts': 'localhost,127.0.0.1', 'network.proxy.type': 0 };
+  writeFileSync(join(profile, 'user.js'), Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
+  // The same port number on both sides: Firefox checks the Host header, port included.
+  let bidiPort = 0;
+  let child: ChildProcess | null = null;
+  let stderr = '';
+  const helpers = new Set<ChildProcess>();
+  const forwarder = createNetServer((sock) => {
+    const h = spawn('ip', ['netns', 'exec', ns.name, process.execPath, '-e',
+      `const s=require('net').connect(${bidiPort},'127.0.0.1');process.stdin.pipe(s);s.pipe(process.stdout);s.on('error',()=>process.exit(1));s.on('close',()=>process.exit(0));`],
+    { stdio: ['pipe', 'pipe', 'ignore'] });
+    helpers.add(h);
+    h.once('exit', () => {
+      helpers.delete(h);
+      sock.destroy();
+    });
+    sock.pipe(h.stdin!);
+    h.stdout!.pipe(sock);
+    sock.on('error', () => h.kill());
+    sock.on('close', () => h.kill());
+  });
+  const close = async (): Promise<void> => {
+    nsFirefoxes.delete(close);
+    forwarder.close();
+    for (const h of helpers) h.kill();
+    const c = child;
+    if (c && c.exitCode === null && c.signalCode === null) {
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
+    }
+    rmSync(profile, { recursive: true, force: true });
+  };
+  nsFirefoxes.add(close);
+  try {
+    await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', () => resolve()));
+    const port = (forwarder.address() as { port: number }).port;
+    bidiPort = port;
+    const ff = spawn('ip', ['netns', 'exec', ns.name, FIREFOX_PATH, '--headless', '--no-remote', '--profile', profile,
+      `--remote-debugging-port=${bidiPort}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = ff;
+    ff.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const until = Date.now() + 60_000;
+    while (!/WebDriver BiDi listening/.test(stderr)) {
+      if (ff.exitCode !== null) throw new Error(`Firefox exited: ${stderr.slice(-500)}`);
+      if (Date.now() > until) throw new Error(`Firefox did not open its BiDi port: ${stderr.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const browser = await puppeteer.connect({
+      browserWSEndpoint: `ws://127.0.0.1:${port}/session`,
+      protocol: 'webDriverBiDi',
+      acceptInsecureCerts: true,
+      protocolTimeout: 60_000,
+    });
+    return {
+      browser,
+      async close() {
+        await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 5000))]);
+        await close();
+      },
+    };
+  } catch (err) {
+    await close();
     throw err;
   }
 }

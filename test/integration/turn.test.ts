@@ -234,6 +234,17 @@ describe('one TLS port for HTTPS, the WebSocket and TURN over TLS', () => {
   }
 });
 
+describe('secret rotation', () => {
+  it('makes credentials minted before it useless and new ones work (coturn restarted with the new secret)', async () => {
+    const before = minted();
+    await box.turn?.rotateSecret();
+    const old = await uclient(before, box.netns.nsIp);
+    expect(old.allocated, old.out).toBe(false);
+    const fresh = await uclient(minted(), box.netns.nsIp);
+    expect(fresh.received, fresh.out).toBeGreaterThan(0);
+  }, 60_000);
+});
+
 describe('logs', () => {
   it('contain no IP address and no TURN user name, and coturn wrote no log files', async () => {
     await waitFor('the log to have lines', () => box.logLines.length > 0);

@@ -9,6 +9,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ALL_PEER_RANGES, CoturnConfigError, coturnLimits, renderCoturnConfig, secretLine, type CoturnConfigInput } from '../../appliance/turn/coturn-config.js';
 import { mintCredential, newPseudonym, TurnSecret, TurnSecretError } from '../../appliance/turn/credentials.js';
 import { hostFromHeader, turnIceServers } from '../../appliance/turn/ice-servers.js';
+import { MASKED_UNITS } from '../../image/plan/files.js';
+import { REMOVED_PATHS } from '../../image/stages/configure.js';
 
 const SECRET = 'a'.repeat(64);
 
@@ -171,5 +173,14 @@ describe('coturn configuration', () => {
   it('adds the secret only as hex', () => {
     expect(secretLine(SECRET)).toBe(`static-auth-secret=${SECRET}\n`);
     expect(() => secretLine('abc\nno-auth')).toThrow(CoturnConfigError);
+  });
+});
+
+describe('the image never runs Debian\'s coturn', () => {
+  it('masks its unit and removes its enablement link, SysV script, defaults and sample configuration', () => {
+    expect(MASKED_UNITS).toContain('coturn.service');
+    expect(REMOVED_PATHS).toEqual(expect.arrayContaining([
+      '/etc/systemd/system/multi-user.target.wants/coturn.service', '/etc/init.d/coturn', '/etc/default/coturn', '/etc/turnserver.conf',
+    ]));
   });
 });
