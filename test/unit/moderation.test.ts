@@ -138,6 +138,8 @@ describe('waiting room', () => {
     // A moderator arriving sees both and lets them in at once.
     const mod = await hello(locked, 'Mod', { member: true });
     expect(mod.conn.last('knocking')?.knockers.map((k) => k.name)).toEqual(['A', 'B']);
+    // Those waiting learn that a moderator is here now.
+    expect(a.conn.last('waiting')).toEqual({ type: 'waiting', moderatorPresent: true });
     await mod.send({ type: 'moderate', action: 'admitAll' });
     await until('both are in', () => a.conn.of('welcome').length === 1 && b.conn.of('welcome').length === 1);
 
