@@ -467,6 +467,10 @@ export class Session {
     clearTimeout(this.#helloTimer);
     const moderatorPresent = meeting.participants().some((p) => p.role === 'moderator');
     if (role === 'participant' && (mustKnock || lobby.locked) && (moderatorPresent || lobby.lockedWithoutModerator || lobby.locked)) {
+      if (lobby.waiting >= LIMITS.maxWaiting) {
+        this.#service.dropIfEmpty(meeting);
+        return this.#deny('full', 'too many people are waiting; try again later');
+      }
       const id = newParticipantId();
       this.#knock = { meeting, id };
       let told = moderatorPresent;

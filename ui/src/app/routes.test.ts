@@ -13,7 +13,11 @@ describe('parseRoute', () => {
     expect(parseRoute('/r/short')).toEqual({ page: 'not-found' });
     expect(parseRoute(`/r/${id}x`)).toEqual({ page: 'not-found' });
     expect(parseRoute(`/r/${id.slice(0, 21)}!`)).toEqual({ page: 'not-found' });
-    expect(parseRoute('/admin')).toEqual({ page: 'not-found' });
+    expect(parseRoute('/admin/x')).toEqual({ page: 'not-found' });
+  });
+
+  it('knows the admin panel', () => {
+    expect(parseRoute('/admin')).toEqual({ page: 'admin' });
   });
 });
 
