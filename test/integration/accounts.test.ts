@@ -108,7 +108,7 @@ describe('rooms with a waiting room', () => {
     );
     expect(stopped.framesDecoded).toBeGreaterThan(0);
     // The guest's page shows the microphone off (the notice itself goes away after a while).
-    await waitUntil('the guest\'s page to show the microphone muted', async () => (await bodyText(guest)).includes('Unmute'));
+    await waitUntil('the guest\'s page to show the microphone muted', async () => (await guest.evaluate(() => document.body.textContent ?? '')).includes('Unmute'));
   });
 
   it('removes and blocks the guest: the same link is refused this meeting', async () => {
