@@ -4,7 +4,7 @@
 // bounded queue behind it; a flood of sign-ins gets "busy" instead of eating the box's memory.
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
-/** N=2^15, r=8, p=1: 32 MiB and about 0.1 s per hash on the box's CPU class. */
+/** N=2^15, r=8, p=1: 32 MiB per hash (time: docs/accounts.md; not yet measured on the box itself). */
 export const SCRYPT = { N: 2 ** 15, r: 8, p: 1, keyLen: 32 } as const;
 export const PASSWORD_LIMITS = { minChars: 10, maxChars: 256 } as const;
 

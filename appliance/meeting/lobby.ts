@@ -30,6 +30,8 @@ export interface Admitter {
 }
 
 export interface Knock extends Knocker {
+  /** Tells the person waiting whether a moderator is there now. */
+  tell(moderatorPresent: boolean): void;
   admit(): void;
   deny(reason: DenyReason, message: string): void;
 }
@@ -75,6 +77,10 @@ export class Lobby {
     const all = [...this.#knocks.values()];
     this.#knocks.clear();
     return all;
+  }
+
+  all(): Knock[] {
+    return [...this.#knocks.values()];
   }
 
   knockers(): Knocker[] {

@@ -20,6 +20,8 @@ export const LIMITS = {
   maxNameChars: 64,
   /** Most participants in one meeting. */
   maxParticipants: 16,
+  /** Most people waiting in one meeting's waiting room; more get `denied` `full`. */
+  maxWaiting: 32,
   /** Most tiles a client may describe in one `view` message. */
   maxTiles: 64,
   /** Token bucket for incoming messages: sustained rate and burst. */

@@ -170,7 +170,9 @@ export class MeetingService {
   announceKnockers(meeting: Meeting): void {
     const lobby = this.lobby(meeting.id);
     const knockers = lobby.knockers();
-    for (const p of meeting.participants()) if (p.role === 'moderator') meeting.member(p.id)?.connection.send({ type: 'knocking', knockers });
+    const moderators = meeting.participants().filter((p) => p.role === 'moderator');
+    for (const p of moderators) meeting.member(p.id)?.connection.send({ type: 'knocking', knockers });
+    for (const knock of lobby.all()) knock.tell(moderators.length > 0);
   }
 
   /** Live meetings with their counts, for the admin panel. */
@@ -318,8 +320,11 @@ export class Session {
     this.#self = null;
     if (!meeting || !self) return;
     try {
-      this.#service.lobby(meeting.id).left(self.id);
+      const lobby = this.#service.lobby(meeting.id);
+      lobby.left(self.id);
       await meeting.remove(self.id, reason);
+      // The last moderator gone: those waiting are told.
+      if (lobby.waiting > 0) this.#service.announceKnockers(meeting);
     } catch (err) {
       this.#log.warn('cleaning up a participant failed', { err: describeError(err) });
     } finally {
@@ -486,7 +491,10 @@ export class Session {
         ...(message.invite ? { invite: message.invite } : {}),
         ...(message.password ? { password: message.password } : {}),
       });
-      if (this.#closed) return;
+      if (this.#closed) {
+        this.#service.dropIfEmpty(meeting);
+        return;
+      }
       if (!decision.ok) {
         this.#service.dropIfEmpty(meeting);
         return this.#deny(decision.reason, decision.message);
@@ -509,11 +517,21 @@ export class Session {
     clearTimeout(this.#helloTimer);
     const moderatorPresent = meeting.participants().some((p) => p.role === 'moderator');
     if (role === 'participant' && (mustKnock || lobby.locked) && (moderatorPresent || lobby.lockedWithoutModerator || lobby.locked)) {
+      if (lobby.waiting >= LIMITS.maxWaiting) {
+        this.#service.dropIfEmpty(meeting);
+        return this.#deny('full', 'too many people are waiting; try again later');
+      }
       const id = newParticipantId();
       this.#knock = { meeting, id };
+      let told = moderatorPresent;
       lobby.knock({
         id,
         name,
+        tell: (present) => {
+          if (present === told) return;
+          told = present;
+          this.#conn.send({ type: 'waiting', moderatorPresent: present });
+        },
         admit: () => {
           this.#knock = null;
           this.#queue = this.#queue.then(() => this.#enter(meeting, name, 'participant', key, id)).catch((err: unknown) => {
@@ -562,7 +580,7 @@ export class Session {
     });
     lobby.entered(self.id, key);
     if (role === 'moderator') {
-      if (lobby.waiting > 0) this.#conn.send({ type: 'knocking', knockers: lobby.knockers() });
+      if (lobby.waiting > 0) this.#service.announceKnockers(meeting);
       if (lobby.locked) this.#conn.send({ type: 'meetingState', locked: true });
     }
     this.#log.info('participant joined', { participants: meeting.size });

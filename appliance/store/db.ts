@@ -4,7 +4,7 @@
 // committed. Schema changes are numbered migrations, recorded in the table `migrations`; before any
 // migration runs on an existing database, a copy of it is made (the backup-before-migrate hook).
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
@@ -39,6 +39,9 @@ export function backupBeforeMigrate(info: { db: Db; file: string; from: number; 
 export function openStore(dataDir: string, opts: OpenOptions): Store {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, DB_FILE);
+  // Password hashes live here: owner only. SQLite gives its -wal and -shm files the database's mode.
+  if (!existsSync(file)) closeSync(openSync(file, 'wx', 0o600));
+  chmodSync(file, 0o600);
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,10 @@ describe('store', () => {
     expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     expect(store.db.prepare('SELECT version, name FROM migrations').all()).toEqual([{ version: 1, name: 'accounts, sessions, rooms, invites' }]);
     expect(store.version).toBe(1);
+    // Only the service's user may read it (password hashes).
+    expect(statSync(store.file).mode & 0o777).toBe(0o600);
+    store.db.prepare("INSERT INTO rooms VALUES ('x', 'r', 0, NULL, 8, 1, 1, 0)").run();
+    expect(statSync(`${store.file}-wal`).mode & 0o777).toBe(0o600);
   });
 
   it('runs only new migrations, backing up first, and refuses a newer database', () => {

@@ -15,7 +15,7 @@ import type { Connection } from '../../appliance/meeting/meeting.js';
 import type { SessionContext } from '../../appliance/meeting/lobby.js';
 import { MeetingService, type Session } from '../../appliance/meeting/service.js';
 import { MeetingStore } from '../../appliance/meeting/store.js';
-import { CloseCode, MODERATOR_ACTIONS, PROTOCOL_VERSION, type ClientMessage, type ModeratorAction, type ServerMessage } from '../../appliance/meeting/protocol.js';
+import { CloseCode, LIMITS, MODERATOR_ACTIONS, PROTOCOL_VERSION, type ClientMessage, type ModeratorAction, type ServerMessage } from '../../appliance/meeting/protocol.js';
 import { FakeMedia } from './fake-media.js';
 
 class FakeConnection implements Connection {
@@ -138,6 +138,8 @@ describe('waiting room', () => {
     // A moderator arriving sees both and lets them in at once.
     const mod = await hello(locked, 'Mod', { member: true });
     expect(mod.conn.last('knocking')?.knockers.map((k) => k.name)).toEqual(['A', 'B']);
+    // Those waiting learn that a moderator is here now.
+    expect(a.conn.last('waiting')).toEqual({ type: 'waiting', moderatorPresent: true });
     await mod.send({ type: 'moderate', action: 'admitAll' });
     await until('both are in', () => a.conn.of('welcome').length === 1 && b.conn.of('welcome').length === 1);
 
@@ -266,5 +268,14 @@ describe('authorisation matrix (meeting)', () => {
       expect(line).toBe(`WARN refused a moderator action from a participant action=${action}`);
       for (const l of logLines) for (const secret of ['Actor', 'Target', '192.0.2', room.id, room.name]) expect(l).not.toContain(secret);
     }
+  });
+});
+
+describe('limits', () => {
+  it('lets at most LIMITS.maxWaiting people wait at once', async () => {
+    const room = await rooms.create(SETTINGS);
+    const link = rooms.createInvite(room.id, 'participant', null).token;
+    for (let i = 0; i < LIMITS.maxWaiting; i++) expect((await hello(room, `W${i}`, { invite: link })).conn.of('waiting')).toHaveLength(1);
+    expect((await hello(room, 'One too many', { invite: link })).conn.last('denied')?.reason).toBe('full');
   });
 });

@@ -15,6 +15,10 @@ describe('parseRoute', () => {
     expect(parseRoute(`/r/${id.slice(0, 21)}!`)).toEqual({ page: 'not-found' });
     expect(parseRoute('/admin/x')).toEqual({ page: 'not-found' });
   });
+
+  it('knows the admin panel', () => {
+    expect(parseRoute('/admin')).toEqual({ page: 'admin' });
+  });
 });
 
 describe('signallingUrl', () => {

@@ -1,5 +1,6 @@
 import type { Notice, Room } from '../meeting/Room.js';
 import { Icon } from './Icon.js';
+import { shareableLink } from '../moderation/shareLink.js';
 
 async function copyText(text: string): Promise<boolean> {
   try {
@@ -31,8 +32,9 @@ export function Controls({ room, peopleOpen, togglePeople, notify }: {
   const camOff = local.cameraOff || !local.video;
 
   async function copyInvite(): Promise<void> {
-    const ok = await copyText(location.href);
-    notify(ok ? { kind: 'info', text: 'Invite link copied.' } : { kind: 'error', text: `Copy this link: ${location.href}` });
+    const link = shareableLink(location.href, room.isModerator);
+    const ok = await copyText(link);
+    notify(ok ? { kind: 'info', text: 'Invite link copied.' } : { kind: 'error', text: `Copy this link: ${link}` });
   }
 
   return (
