@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatFragment, parseFragment } from './fragment';
+import { formatFragment, parseFragment } from './fragment.js';
 
 const secret = 'q4M1x2ZcVb8hYk9Lr0PtWA';
 const invite = 'eyJhbGciOiJFZERTQSJ9.eyJyIjoibSJ9.c2lnbmF0dXJl';
