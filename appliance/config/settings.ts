@@ -64,6 +64,22 @@ export interface TurnSettings {
   listen: string[];
 }
 
+export interface SetupSettings {
+  /** tmpfs folder for this boot's setup code (the console banner reads it there). */
+  runtimeDir: string;
+  /** ACME directory for certificates; a CA file when that directory has a private CA (tests). */
+  acmeDirectory: string;
+  acmeCaFile: string | null;
+  /** Plain-HTTP listener for ACME challenges (port 80 behind the router's forward); null: none. */
+  acmeHttp: ListenAddress | null;
+  /** Resolvers the DNS check asks (`IP` or `IP:PORT`); null: the system's. */
+  dnsServers: string[] | null;
+  /** deSEC's API base URL (configurable so tests never contact the real one). */
+  desecApi: string;
+  /** The privileged helper's unix socket. */
+  helperSocket: string;
+}
+
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
 }
@@ -81,6 +97,9 @@ Environment: STUBE_HTTP, STUBE_HTTPS, STUBE_TLS_CERT, STUBE_TLS_KEY, STUBE_LOG_L
   STUBE_TURN_RELAY_PORTS, STUBE_TURN_DIR, STUBE_TURN_WRAPPER, STUBE_TURN_PEERS, STUBE_TURN_LISTEN,
   STUBE_UPDATE_RUN and STUBE_VERSION_FILE (the image's update agent)`;
 
+  STUBE_JANUS_WRAPPER, STUBE_EVENT_LOOPS, STUBE_ICE_IGNORE, STUBE_ICE_ENFORCE, STUBE_NAT_MAPPING
+Setup wizard: STUBE_RUNTIME_DIR, STUBE_ACME_DIRECTORY, STUBE_ACME_CA, STUBE_ACME_HTTP, STUBE_DNS_SERVERS,
+  STUBE_DESEC_API, STUBE_HELPER_SOCKET`;
 
 /** Interfaces Janus never offers as candidates (virtual machine and container bridges). */
 export const DEFAULT_ICE_IGNORE = 'vmnet,docker';
@@ -245,5 +264,34 @@ function loadTurnSettings(env: NodeJS.ProcessEnv, dataDir: string, root: string)
     wrapper: (env.STUBE_TURN_WRAPPER ?? '').split(' ').filter(Boolean),
     peers,
     listen,
+  };
+}
+
+/** The setup wizard's settings from the environment (main.ts reads them only while setup is not done,
+ *  so a finished box is not refused for a setting it no longer uses). Plain HTTP is allowed here on any address: that
+ *  listener only answers ACME challenges and redirects everything else to HTTPS. */
+export function loadSetupSettings(env: NodeJS.ProcessEnv): SetupSettings {
+  const dns = env.STUBE_DNS_SERVERS?.split(',').map((x) => x.trim()).filter(Boolean) ?? null;
+  for (const d of dns ?? []) {
+    const host = d.replace(/:\d{1,5}$/, '').replace(/^\[|\]$/g, '');
+    if (!isIP(host)) throw new SettingsError(`STUBE_DNS_SERVERS: expected IP or IP:PORT entries, got "${d}"`);
+  }
+  const url = (name: string, value: string): string => {
+    try {
+      const u = new URL(value);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+      return value;
+    } catch {
+      throw new SettingsError(`${name}: expected an http(s) URL, got "${value}"`);
+    }
+  };
+  return {
+    runtimeDir: resolve(env.STUBE_RUNTIME_DIR ?? '/run/stube'),
+    acmeDirectory: url('STUBE_ACME_DIRECTORY', env.STUBE_ACME_DIRECTORY ?? 'https://acme-v02.api.letsencrypt.org/directory'),
+    acmeCaFile: env.STUBE_ACME_CA ? resolve(env.STUBE_ACME_CA) : null,
+    acmeHttp: env.STUBE_ACME_HTTP ? parseListen(env.STUBE_ACME_HTTP, 'STUBE_ACME_HTTP') : null,
+    dnsServers: dns && dns.length > 0 ? dns : null,
+    desecApi: url('STUBE_DESEC_API', env.STUBE_DESEC_API ?? 'https://desec.io/api/v1'),
+    helperSocket: resolve(env.STUBE_HELPER_SOCKET ?? '/run/stube-system/system.sock'),
   };
 }
