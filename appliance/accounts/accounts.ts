@@ -67,6 +67,16 @@ export async function createAccount(
   return toAccount(row);
 }
 
+/** The setup wizard's view of the store: does an admin exist, and create the first one. */
+export function adminAccountsOf(store: Store): { hasAdmin(): boolean; createAdmin(name: string, password: string): Promise<void> } {
+  return {
+    hasAdmin: () => hasAdmin(store),
+    createAdmin: async (name, password) => {
+      await createAccount(store, { name, password, role: 'admin' });
+    },
+  };
+}
+
 /** For the setup wizard: true once an admin account exists. */
 export function hasAdmin(store: Store): boolean {
   return store.db.prepare("SELECT 1 FROM accounts WHERE role = 'admin' LIMIT 1").get() !== undefined;
