@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchE2ee } from './e2ee.js';
 import { benchMeeting, median } from './meeting.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -29,6 +30,13 @@ const rows: [string, string][] = [
   ['client JavaScript for a meeting page, gzip -9', `${m.clientJsGzipKiB.toFixed(1)} KiB`],
   ['all files of a meeting page (HTML, JS, CSS), gzip -9', `${m.clientAllGzipKiB.toFixed(1)} KiB`],
 ];
+const e = await benchE2ee();
+for (const c of e.crypto) {
+  rows.push([`SFrame in the worker, ${c.browser}, ${c.frameBytes / 1000} kB frame (720p ${c.frameBytes > 20_000 ? 'keyframe' : 'delta frame'}), per frame`, `encrypt ${c.encryptMs.toFixed(3)} ms, decrypt ${c.decryptMs.toFixed(3)} ms`]);
+}
+for (const m of e.meeting) {
+  rows.push([`encrypted meeting of 4 (3 Chromium + 1 Firefox, one machine): ${m.name} sends / decodes`, `${m.sentTop} / ${m.received}`]);
+}
 const table = [`Machine: ${where}`, '', '| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 console.log(`\n${table}\n`);
 mkdirSync(join(ROOT, 'out'), { recursive: true });
