@@ -253,13 +253,15 @@ describe('an end-to-end encrypted meeting', () => {
     const h = decodeHeader(bytes.subarray(10));
     expect(h.kid).toBeGreaterThanOrEqual(8);
     expect(bytes.length).toBe(sample.decryptedLength + h.length + 16);
-    // What follows is ciphertext: close to 8 bits of entropy per byte and no long runs of one value.
+    // What follows is ciphertext: as close to 8 bits of entropy per byte as uniform random bytes of that
+    // length get (the plug-in estimate falls short by about 255 / (2 n ln 2); allow twice that). Keyframes
+    // of the lowest simulcast layer are small, hence the modest minimum length.
     const payload = bytes.subarray(10 + h.length);
-    expect(payload.length).toBeGreaterThan(500);
+    expect(payload.length).toBeGreaterThan(200);
     const counts = new Array<number>(256).fill(0);
     for (const b of payload) counts[b]!++;
     const entropy = -counts.filter((c) => c > 0).reduce((s, c) => s + (c / payload.length) * Math.log2(c / payload.length), 0);
-    expect(entropy).toBeGreaterThan(7.5);
+    expect(entropy).toBeGreaterThan(8 - 255 / (payload.length * Math.LN2));
   });
 
   it('chat reaches the pages with the secret, as text, and not the wrong-secret page', async () => {
