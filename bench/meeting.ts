@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { closeAllBrowsers, launchChromium, openParticipant, waitUntil, type Participant } from '../test/helpers/browsers.js';
+import { closeAllBrowsers, launchChromium, meetingSecretFor, openParticipant, waitUntil, type Participant } from '../test/helpers/browsers.js';
 import { createNetns } from '../test/helpers/netns.js';
 
 export interface MeetingFigures {
@@ -75,7 +75,7 @@ export async function benchMeeting(joins = 10): Promise<MeetingFigures> {
     const times: number[] = [];
     for (let i = 0; i < joins; i++) {
       const page = await browser.browser.newPage();
-      await page.goto(`${base}/r/${meeting}`, { waitUntil: 'load' });
+      await page.goto(`${base}/r/${meeting}#${meetingSecretFor(meeting)}`, { waitUntil: 'load' });
       await waitUntil('pre-join', () => page.evaluate(() => !!document.querySelector('input')));
       await page.evaluate(() => {
         const input = [...document.querySelectorAll('label')].find((l) => l.textContent?.includes('Your name'))?.control as HTMLInputElement | null;

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { benchE2ee } from './e2ee.js';
 import { benchMeeting, median } from './meeting.js';
 import { benchTurn } from './turn.js';
 
@@ -39,6 +40,13 @@ if (process.env.STUBE_BENCH_TURN !== '0') {
   rows.push(['service + coturn CPU, 2 participants direct', `${t.cpuDirectPct.toFixed(1)} % of a core`]);
   rows.push(['service + coturn CPU, 2 participants over TURN/TLS (443 front)', `${t.cpuTurnTlsPct.toFixed(1)} % of a core`]);
   rows.push(['extra CPU per participant relayed over TURN/TLS', `${t.extraCpuPerTlsParticipantPct.toFixed(1)} % of a core`]);
+}
+const e = await benchE2ee();
+for (const c of e.crypto) {
+  rows.push([`SFrame in the worker, ${c.browser}, ${c.frameBytes / 1000} kB frame (720p ${c.frameBytes > 20_000 ? 'keyframe' : 'delta frame'}), per frame`, `encrypt ${c.encryptMs.toFixed(3)} ms, decrypt ${c.decryptMs.toFixed(3)} ms`]);
+}
+for (const m of e.meeting) {
+  rows.push([`encrypted meeting of 4 (3 Chromium + 1 Firefox, one machine): ${m.name} sends / decodes`, `${m.sentTop} / ${m.received}`]);
 }
 const table = [`Machine: ${where}`, '', '| figure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 console.log(`\n${table}\n`);

@@ -294,7 +294,7 @@ export interface RemoteStats {
 }
 
 /** Finds the form control whose <label> (or aria-label) reads exactly `label`. */
-export async function controlByLabel(page: Page, label: string): Promise<ElementHandle<Element>> {
+export async function controlByLabel(page: Page, label: string, timeoutMs = 15_000): Promise<ElementHandle<Element>> {
   const handle = await page.waitForFunction(
     (text: string) => {
       for (const l of document.querySelectorAll('label')) {
@@ -302,7 +302,7 @@ export async function controlByLabel(page: Page, label: string): Promise<Element
       }
       return document.querySelector(`[aria-label="${CSS.escape(text)}"]`);
     },
-    { timeout: 15_000, polling: 100 },
+    { timeout: timeoutMs, polling: 100 },
     label,
   );
   return handle as ElementHandle<Element>;
@@ -364,7 +364,9 @@ export async function openParticipant(
   const pageErrors = recordPageErrors(page);
   await beforeNavigate?.(page);
   await page.goto(new URL(`/r/${meetingId}#${secret}`, baseUrl).href, { waitUntil: 'load' });
-  const input = await controlByLabel(page, 'Your name');
+  // The pre-join form appears once end-to-end encryption is set up (key pair, worker); on a loaded
+  // machine that can take a while, so the wait follows the join timeout.
+  const input = await controlByLabel(page, 'Your name', Math.max(15_000, joinTimeoutMs));
   await input.evaluate((el) => {
     (el as HTMLInputElement).focus();
     (el as HTMLInputElement).select();

@@ -13,6 +13,7 @@ declare const self: DedicatedWorkerGlobalScope;
 const sender = new SFrameSender();
 /** KID → key and the participant it belongs to. */
 const receiveKeys = new Map<number, { participant: string; key: SFrameKey }>();
+const KEYS_KEPT_PER_PARTICIPANT = 4;
 const owners = new Map<number, string>();
 let received: Record<string, ParticipantFrameStats> = {};
 let sent = 0;
@@ -96,6 +97,10 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
       keyQueue = keyQueue
         .then(async () => {
           receiveKeys.set(m.kid, { participant: m.participant, key: await deriveSFrameKey(m.key, m.kid) });
+          // Keep the newest few keys of each participant (frames under the previous key may still be in
+          // flight after a change); Map iteration order is insertion order, so the oldest go first.
+          const theirs = [...receiveKeys].filter(([, v]) => v.participant === m.participant);
+          for (const [kid] of theirs.slice(0, Math.max(0, theirs.length - KEYS_KEPT_PER_PARTICIPANT))) receiveKeys.delete(kid);
         })
         .catch((err: unknown) => console.warn('adding a receive key failed', err));
       return;
