@@ -36,9 +36,17 @@ afterAll(async () => {
   await service?.stop();
 }, 60_000);
 
+// One end-to-end secret per room, as the admin panel keeps it: everyone with a link to the room can
+// decrypt everyone else (a different secret per link would be a meeting nobody can follow).
+const roomSecrets = new Map<string, string>();
+
 function linkFor(room: Room, role: 'moderator' | 'participant', ttlSeconds: number | null = null): { url: string; inviteId: string } {
   const { invite, token } = service.rooms.createInvite(room.id, role, ttlSeconds);
-  const secret = randomBytes(32).toString('base64url');
+  let secret = roomSecrets.get(room.id);
+  if (!secret) {
+    secret = randomBytes(32).toString('base64url');
+    roomSecrets.set(room.id, secret);
+  }
   return { url: `${service.url}/r/${room.id}#${secret}~${token}`, inviteId: invite.id };
 }
 
