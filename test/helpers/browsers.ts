@@ -467,23 +467,24 @@ export async function tileNames(page: Page): Promise<Record<string, string>> {
 export async function waitForMediaFrom(
   page: Page,
   participantIds: string[],
-  { timeoutMs = 20_000 }: { timeoutMs?: number } = {},
+  { timeoutMs = 20_000, each = false }: { timeoutMs?: number; each?: boolean } = {},
 ): Promise<Record<string, RemoteStats>> {
   let previous: Record<string, RemoteStats> = {};
+  // `each`: every sender must be seen growing (frames decoded and audio packets) between two polls at
+  // some point during the wait, not all in the same half second: a decoder starved of CPU delivers in
+  // bursts, and "media came back" is the question, not how smooth it is.
+  const grew = new Set<string>();
   return waitUntil(
     `media from ${participantIds.join(', ')}`,
     async () => {
       const now = await remoteStats(page);
-      const ok = participantIds.every((id) => {
+      const growing = (id: string): boolean => {
         const s = now[id];
         const p = previous[id];
-        return (
-          s !== undefined &&
-          p !== undefined &&
-          s.framesDecoded > p.framesDecoded &&
-          s.audioPacketsReceived > p.audioPacketsReceived
-        );
-      });
+        return s !== undefined && p !== undefined && s.framesDecoded > p.framesDecoded && s.audioPacketsReceived > p.audioPacketsReceived;
+      };
+      for (const id of participantIds) if (growing(id)) grew.add(id);
+      const ok = each ? participantIds.every((id) => grew.has(id)) : participantIds.every(growing);
       previous = now;
       return ok ? now : undefined;
     },

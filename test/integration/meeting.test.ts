@@ -42,9 +42,9 @@ function othersOf(p: { id: string }): string[] {
 }
 
 /** waitForMediaFrom, with what the page did receive in the error when it times out. */
-async function expectMediaFrom(p: Participant & { id: string }, timeoutMs: number): Promise<void> {
+async function expectMediaFrom(p: Participant & { id: string }, timeoutMs: number, each = false): Promise<void> {
   try {
-    await waitForMediaFrom(p.page, othersOf(p), { timeoutMs });
+    await waitForMediaFrom(p.page, othersOf(p), { timeoutMs, each });
   } catch (err) {
     const stats = await remoteStats(p.page).catch(() => ({}));
     throw new Error(`${p.name}: ${String(err)}; received: ${JSON.stringify(stats)}; page errors: ${p.pageErrors.errors().join(' | ')}`);
@@ -93,8 +93,10 @@ describe('a meeting of four in Chromium and Firefox', () => {
     // 10 s (the time is printed; runs on two shared cores took 5–10 s before end-to-end encryption and
     // 7–26 s with it, Firefox being the slow one to decode again: a regression to chase, see the
     // issue notes); the deadline leaves room so that the test fails on "does not come back", not on noise.
-    const left = 45_000 - (Date.now() - killedAt);
-    await Promise.all(people.map((p) => expectMediaFrom(p, left)));
+    const left = 30_000 - (Date.now() - killedAt);
+    // Each sender seen decoding and sounding again in every page (a CI run had Firefox decode 720p in
+    // slow bursts after the restart, so all three never grew within the same half second).
+    await Promise.all(people.map((p) => expectMediaFrom(p, left, true)));
     console.log(`media flowing again in every page ${Date.now() - killedAt} ms after Janus was killed`);
     for (const p of people) expect(p.page.url()).toContain(`/r/${meetingId}`);
   });
