@@ -9,7 +9,6 @@ import * as acme from 'acme-client';
 import type { Logger } from '../log.js';
 import { describeError } from '../log.js';
 
-export const LETS_ENCRYPT = 'https://acme-v02.api.letsencrypt.org/directory';
 /** Renew when fewer days than this are left (Let's Encrypt certificates last 90 days, short ones 6). */
 export const RENEW_BEFORE_DAYS = 30;
 

@@ -1,7 +1,6 @@
 // Dynamic DNS. deSEC is the first provider: it keeps no logs of queries and its API is plain REST. The
 // request is built by a pure function (unit-tested); only `send` talks to the network, to a base URL
 // the settings choose (tests never contact the real service).
-export const DESEC_API = 'https://desec.io/api/v1';
 
 export interface DdnsRequest {
   method: 'PUT';
