@@ -255,6 +255,8 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
       boxName: progress.admin?.boxName ?? 'Stube',
       domain: { kind: progress.domain.kind, name: progress.domain.name },
       upnp: progress.upnp,
+      // Only a public address helps Janus: behind carrier-grade NAT or a second router it would be wrong.
+      ...(progress.router?.externalIp && progress.router.wan === 'public' ? { publicIp: progress.router.externalIp } : {}),
       line: progress.line ?? { uploadMbps: null, downloadMbps: null, meetingSize: 10 },
       privacy: { meetingLog: false, recordings: false },
       completedAt: new Date().toISOString(),
