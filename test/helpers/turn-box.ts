@@ -154,14 +154,17 @@ export async function startTurnBox(opts: { frontHost?: string; frontPort?: numbe
   };
 }
 
-/** open: everything; no-direct: nothing to the media server's own link (TURN over UDP works); no-udp: no
+/** open: everything; no-direct: nothing to the media server's own link and no TCP to 3478 (TURN over UDP
+ *  works, and TLS on 443); no-udp: no
  *  UDP at all; tcp-443-only: only TCP to port 443. */
 export type HostileNetwork = 'open' | 'no-direct' | 'no-udp' | 'tcp-443-only';
 
 export interface HostileBox {
   service: RunningService;
-  /** The service's base URL as the browser's namespace sees it (port 443). */
+  /** The service's base URL as the browser's namespace sees it (port 443), by name. */
   url: string;
+  /** The same by address (Chromium only: Firefox ignores turns: servers given by address). */
+  urlByAddress: string;
   box: TestNetns;
   /** The browser's namespace: reaches the service (HTTPS and TURN) through the host, Janus directly. */
   browserNs: TestNetns;
@@ -268,6 +271,7 @@ export async function startHostileBox(): Promise<HostileBox> {
     return {
       service,
       url: `https://${HOSTILE_BOX_NAME}`,
+      urlByAddress: `https://${front}`,
       box,
       browserNs,
       logLines,
@@ -279,7 +283,9 @@ export async function startHostileBox(): Promise<HostileBox> {
         // an answer (otherwise the media server's own connectivity checks would open a UDP path).
         const out = {
           open: '',
-          'no-direct': `ip daddr ${directNet} drop`,
+          // TCP to 3478 too: otherwise a browser may settle on TURN over TCP, and this network is for
+          // measuring TURN over UDP.
+          'no-direct': `ip daddr ${directNet} drop\n  tcp dport 3478 drop`,
           'no-udp': 'oif != "lo" meta l4proto udp drop',
           'tcp-443-only': 'oif "lo" accept\n  tcp dport 443 accept\n  drop',
         }[kind];
