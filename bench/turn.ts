@@ -4,9 +4,7 @@
 // nftables rules) and checks that every run took the path it is meant to measure. Each path starts with
 // one join that is not counted: the first join after a browser start is slower for reasons of its own
 // (a cold browser, the service's first room), and a figure for the path must not carry that.
-// Pages are opened by address: with the box's test name (a hosts-file entry in the browser's namespace,
-// no DNS server) Chromium gathered no TURN/UDP relay candidate, although turnutils_uclient allocated over
-// UDP by the same name from there; by address it does.
+// Pages are opened by address (Chromium takes turns: by address; only Firefox needs the box's name).
 // `npx tsx bench/turn.ts` prints the figures alone; bench/run.ts includes them in the full table.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -115,9 +113,9 @@ export async function benchTurn(runs = 5, cpuSeconds = 15): Promise<TurnFigures>
     at('direct-udp');
     const direct = await firstFrames(box, 'open', 'direct-udp', runs);
     at('turn-udp');
-    // Not measurable at the moment: on this setup Chromium gathers no TURN/UDP relay candidate (it ends on
-    // TURN/TLS) although turnutils_uclient allocates over UDP from the same namespace. Recorded as a
-    // problem instead of stopping the other figures.
+    // On a heavily loaded machine (load 11-22 on two cores) Chromium twice gathered no TURN/UDP relay
+    // candidate and stayed on TURN/TLS, although turnutils_uclient allocated over UDP from the same
+    // namespace; at load 10-15 it worked. Such a run is recorded as a problem, the other figures still come.
     let turnUdp: number[] = [];
     try {
       turnUdp = await firstFrames(box, 'no-direct', 'turn-udp', runs);
