@@ -1,8 +1,10 @@
 // Hostile networks, built with network namespaces and nftables: Chromium and Firefox ESR (fake media) sit
 // in a namespace of their own whose firewall allows everything, no UDP, or only TCP to port 443. One
 // person joins from each browser; each must receive the other's video and audio, and each page must
-// report the path its media took. The box's certificate comes from a CA made by the test and trusted in
-// Firefox's profile, so Firefox can use TURN over TLS (it checks the TURN server's certificate). Chromium is driven over a pipe, so its debugging channel needs no network.
+// report the path its media took. The browsers reach the box by a name; its certificate comes from a CA
+// made by the test and trusted in Firefox's profile, so Firefox can use TURN over TLS (it checks the TURN
+// server's certificate, and ignores turns: given by address). Chromium is driven over a pipe, so its
+// debugging channel needs no network.
 // Firefox ESR speaks WebDriver BiDi only over a WebSocket on its own loopback: it runs in the namespace
 // and the host reaches that port through a forwarder (helpers/turn-box.ts).
 import type { Browser, Page } from 'puppeteer-core';
@@ -98,8 +100,8 @@ describe('hostile networks (Chromium and Firefox ESR in one meeting)', () => {
   }, 150_000);
 
   it('with only TCP to port 443 allowed, media goes through TURN over TLS on the HTTPS port', async () => {
-    // Firefox checks the TURN server's certificate: this passes only because the box's certificate is
-    // issued by a CA that Firefox's profile trusts (as a real certificate from the setup wizard would be).
+    // Firefox checks the TURN server's certificate: the box's is issued by the test's CA, which Firefox's
+    // profile trusts (as it would trust a real certificate from the setup wizard).
     expect(await meetingThrough('tcp-443-only')).toEqual({ chromium: 'turn-tls', firefox: 'turn-tls' });
   }, 150_000);
 
