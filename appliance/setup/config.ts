@@ -61,6 +61,12 @@ const schema = {
 
 const validate = new Ajv({ strict: true }).compile(schema);
 
+/** What setup.json keeps of the router step for Janus: its WAN address, only when that is public —
+ *  behind carrier-grade NAT or a second router it is not where people outside reach the box. */
+export function publicIpFromRouter(router: { externalIp: string | null; wan: string } | null): { publicIp?: string } {
+  return router?.externalIp && router.wan === 'public' ? { publicIp: router.externalIp } : {};
+}
+
 /** The public IPv4 address Janus should announce, from a finished setup (null: none known). */
 export function natMappingFromSetup(config: SetupConfig | null): string | null {
   return config?.publicIp ?? null;

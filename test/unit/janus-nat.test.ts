@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { janusConfigFromArgs, natMappingFor } from '../../appliance/cli/janus-args.js';
 import { renderJanusConfig } from '../../appliance/media/janus-config.js';
-import { checkSetupConfig, natMappingFromSetup, writeSetupConfig, type SetupConfig } from '../../appliance/setup/config.js';
+import { checkSetupConfig, natMappingFromSetup, publicIpFromRouter, writeSetupConfig, type SetupConfig } from '../../appliance/setup/config.js';
 
 const SETUP: SetupConfig = {
   version: 1,
@@ -47,6 +47,10 @@ describe('the public address in setup.json', () => {
     for (const bad of ['300.1.1.1', 'example.org', '203.0.113.7 ', '2001:db8::1', '203.0.113']) {
       expect(() => checkSetupConfig({ ...SETUP, publicIp: bad }), bad).toThrow();
     }
+    expect(publicIpFromRouter({ externalIp: '203.0.113.7', wan: 'public' })).toEqual({ publicIp: '203.0.113.7' });
+    for (const wan of ['cgnat', 'private', 'noPublic', 'unknown']) expect(publicIpFromRouter({ externalIp: '100.64.0.7', wan }), wan).toEqual({});
+    expect(publicIpFromRouter({ externalIp: null, wan: 'public' })).toEqual({});
+    expect(publicIpFromRouter(null)).toEqual({});
     expect(natMappingFromSetup(null)).toBeNull();
     expect(natMappingFromSetup(SETUP)).toBeNull();
   });
