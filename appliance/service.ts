@@ -7,7 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer, serve, type ServerType } from '@hono/node-server';
 import { createNodeWebSocket } from '@hono/node-ws';
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import type { Settings } from './config/settings.js';
 import type { Logger } from './log.js';
 import { janusConfigFor, janusSocketPath, loadOrCreateSecrets } from './media/janus-config.js';
@@ -19,7 +19,7 @@ import { LIMITS } from './meeting/protocol.js';
 import { createApp, sameOrigin } from './server/app.js';
 import { openStore, type Store } from './store/db.js';
 import { Accounts } from './accounts/accounts.js';
-import { accountOf, createAccountsApi, peerAddress } from './accounts/api.js';
+import { accountOf, adminOnly as adminOnlyFor, createAccountsApi, peerAddress } from './accounts/api.js';
 import { InviteSigner } from './accounts/invites.js';
 import { PasswordHasher } from './accounts/passwords.js';
 import { Rooms } from './accounts/rooms.js';
@@ -29,6 +29,8 @@ import { updateApi } from './update/api.js';
 import { signallingHandler } from './server/signalling.js';
 import { createTlsFront, type TlsFront } from './server/tls-front.js';
 import { ownAddresses, startTurn, type TurnService } from './turn/turn-service.js';
+import { turnApi } from './turn/api.js';
+import { helperClient } from './system/client.js';
 
 export interface RunningService {
   /** Base URL the service answers on, e.g. http://127.0.0.1:8080. */
@@ -83,6 +85,10 @@ export async function startService(settings: Settings, log: Logger, extras: Serv
       allowedPeers: settings.turn.peers.length > 0 ? settings.turn.peers : ownAddresses(),
       realm: 'stube.local',
       log: log.child('turn'),
+      // On the box systemd runs coturn; after a secret rotation the privileged helper restarts its unit.
+      restartExternal: async () => {
+        await helperClient(settings.turn.helperSocket).call('restartUnit', { unit: 'stube-turn.service' });
+      },
     });
     if (settings.turn.mode === 'managed') turn = await starting;
     else {
@@ -143,12 +149,9 @@ export async function startService(settings: Settings, log: Logger, extras: Serv
     })
     : null;
   // Only a signed-in admin may look at or start updates; changes must come from our own pages.
-  const adminOnly: MiddlewareHandler = async (c, next) => {
-    if (accountOf(c, accounts)?.role !== 'admin') return c.json({ error: 'the administrator login is required' }, 403);
-    if (c.req.method !== 'GET' && !sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
-    await next();
-  };
+  const adminOnly = adminOnlyFor(accounts, sameOrigin);
   holder.route('/api/update', updateApi(updates, adminOnly));
+  holder.route('/api/turn', turnApi(turn, adminOnly, log.child('turn')));
   holder.route('/', app);
 
   const listen = settings.https ?? settings.http;

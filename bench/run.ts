@@ -40,6 +40,7 @@ if (process.env.STUBE_BENCH_TURN !== '0') {
   rows.push(['service + coturn CPU, 2 participants direct', `${t.cpuDirectPct.toFixed(1)} % of a core`]);
   rows.push(['service + coturn CPU, 2 participants over TURN/TLS (443 front)', `${t.cpuTurnTlsPct.toFixed(1)} % of a core`]);
   rows.push(['extra CPU per participant relayed over TURN/TLS', `${t.extraCpuPerTlsParticipantPct.toFixed(1)} % of a core`]);
+  rows.push(['load average (1 min) during the TURN figures', Object.entries(t.load).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')]);
 }
 const e = await benchE2ee();
 for (const c of e.crypto) {

@@ -47,6 +47,16 @@ export function accountOf(c: Context, accounts: Accounts): Account | null {
   return accounts.session(getCookie(c, SESSION_COOKIE));
 }
 
+/** Routes of other areas that only a signed-in admin may use (updates, TURN): the session decides,
+ *  and changes must come from the box's own pages. */
+export function adminOnly(accounts: Accounts, sameOrigin: AccountsApiDeps['sameOrigin']): MiddlewareHandler {
+  return async (c, next) => {
+    if (accountOf(c, accounts)?.role !== 'admin') return c.json({ error: 'the administrator login is required' }, 403);
+    if (c.req.method !== 'GET' && !sameOrigin(c.req.header('origin'), c.req.header('host'))) return c.json({ error: 'cross-origin request refused' }, 403);
+    await next();
+  };
+}
+
 function statusOf(err: AccountError | RoomError): 400 | 404 | 409 | 429 | 503 | 401 {
   switch (err.code) {
     case 'invalid':

@@ -3,8 +3,25 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_ICE_IGNORE, JANUS_DEBUG_LEVEL, defaultEventLoops, parsePortRange } from '../config/settings.js';
 import { janusConfigFor, loadOrCreateSecrets, type JanusConfigInput } from '../media/janus-config.js';
+import { natMappingFromSetup, readSetupConfig } from '../setup/config.js';
 
-export async function janusConfigFromArgs(argv: string[], usage: string): Promise<JanusConfigInput> {
+/**
+ * The public address Janus announces next to its private one (nat_1_1_mapping): the one given
+ * (--nat-mapping, or STUBE_NAT_MAPPING through the caller), else the router's public address the setup
+ * wizard stored in <data>/setup.json, else none. A damaged setup.json does not keep Janus from starting:
+ * without the mapping people outside still reach media through TURN.
+ */
+export async function natMappingFor(given: string, dataDir: string, warn: (message: string) => void = () => undefined): Promise<string> {
+  if (given) return given;
+  try {
+    return natMappingFromSetup(await readSetupConfig(dataDir)) ?? '';
+  } catch (err) {
+    warn(`setup.json unreadable, no NAT mapping: ${err instanceof Error ? err.name : 'unknown'}`);
+    return '';
+  }
+}
+
+export async function janusConfigFromArgs(argv: string[], usage: string, env: { STUBE_NAT_MAPPING?: string | undefined } = {}): Promise<JanusConfigInput> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -22,6 +39,7 @@ export async function janusConfigFromArgs(argv: string[], usage: string): Promis
   const out = resolve(values.out);
   const ports = parsePortRange(values['rtp-ports']);
   const secrets = await loadOrCreateSecrets(resolve(values.data));
+  const natMapping = await natMappingFor(values['nat-mapping'] || (env.STUBE_NAT_MAPPING ?? ''), resolve(values.data), (m) => console.error(`${usage}: ${m}`));
   return janusConfigFor(secrets, out, {
     rtpPortMin: ports.min,
     rtpPortMax: ports.max,
@@ -29,7 +47,7 @@ export async function janusConfigFromArgs(argv: string[], usage: string): Promis
     debugLevel: JANUS_DEBUG_LEVEL,
     iceIgnoreList: values['ice-ignore'],
     iceEnforceList: values['ice-enforce'],
-    natMapping: values['nat-mapping'],
+    natMapping,
   });
 }
 

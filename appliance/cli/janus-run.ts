@@ -7,7 +7,8 @@ import { JanusProcess } from '../media/janus-process.js';
 import { janusConfigFromArgs, runCli } from './janus-args.js';
 
 runCli('janus-run', async () => {
-  const config = await janusConfigFromArgs(process.argv.slice(2), 'janus-run');
+  // The public address for Janus: --nat-mapping, STUBE_NAT_MAPPING, or what the setup wizard stored.
+  const config = await janusConfigFromArgs(process.argv.slice(2), 'janus-run', { STUBE_NAT_MAPPING: process.env.STUBE_NAT_MAPPING });
   const log = createLogger({ level: 'info', write: (line) => process.stdout.write(line + '\n') });
   const janus = new JanusProcess({ config, wrapper: [], log, restart: false });
   janus.once('exited', (code, signal) => {

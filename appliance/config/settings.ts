@@ -62,6 +62,8 @@ export interface TurnSettings {
   peers: string[];
   /** Managed mode: addresses coturn listens on; empty: all. */
   listen: string[];
+  /** External mode: the privileged helper's socket, which restarts the TURN unit after a secret rotation. */
+  helperSocket: string;
 }
 
 export interface SetupSettings {
@@ -262,6 +264,7 @@ function loadTurnSettings(env: NodeJS.ProcessEnv, dataDir: string, root: string)
     wrapper: (env.STUBE_TURN_WRAPPER ?? '').split(' ').filter(Boolean),
     peers,
     listen,
+    helperSocket: resolve(env.STUBE_HELPER_SOCKET ?? '/run/stube-system/system.sock'),
   };
 }
 

@@ -21,7 +21,7 @@ import { desecUpdateRequest, sendDdns, DdnsError } from './ddns.js';
 import { ChallengeStore, issueCertificate, AcmeError } from './acme.js';
 import { passwordProblems } from './password.js';
 import { checkStep, InputError } from './schemas.js';
-import { writeSetupConfig, type SetupConfig } from './config.js';
+import { publicIpFromRouter, writeSetupConfig, type SetupConfig } from './config.js';
 import { emptyProgress, SetupSessions, type WizardProgress } from './wizard.js';
 import { bandwidthRoutes } from './bandwidth.js';
 import { TokenBucket } from '../meeting/rate.js';
@@ -257,6 +257,7 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
       boxName: progress.admin?.boxName ?? 'Stube',
       domain: { kind: progress.domain.kind, name: progress.domain.name },
       upnp: progress.upnp,
+      ...publicIpFromRouter(progress.router),
       line: progress.line ?? { uploadMbps: null, downloadMbps: null, meetingSize: 10 },
       privacy: { meetingLog: false, recordings: false },
       completedAt: new Date().toISOString(),

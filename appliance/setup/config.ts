@@ -6,12 +6,18 @@ import { Ajv, type JSONSchemaType } from 'ajv';
 import { writeFileDurable } from '../config/durable.js';
 import { HOSTNAME_PATTERN } from './schemas.js';
 
+/** Dotted-quad IPv4, each part 0-255. */
+const IPV4_PATTERN = '^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$';
+
 export interface SetupConfig {
   version: 1;
   boxName: string;
   domain: { kind: 'own' | 'desec'; name: string };
   /** True when the box asked the router for its forwards (and keeps renewing them). */
   upnp: boolean;
+  /** The router's public IPv4 address from the network step, when it has one: Janus announces it
+   *  (nat_1_1_mapping) next to its private address. Missing in files written before it existed. */
+  publicIp?: string;
   line: { uploadMbps: number | null; downloadMbps: number | null; meetingSize: number };
   /** Shown in the wizard with their defaults; both stay off (DESIGN.md privacy rules). */
   privacy: { meetingLog: false; recordings: false };
@@ -30,6 +36,7 @@ const schema = {
       additionalProperties: false,
     },
     upnp: { type: 'boolean' },
+    publicIp: { type: 'string', nullable: true, maxLength: 15, pattern: IPV4_PATTERN },
     line: {
       type: 'object',
       properties: {
@@ -53,6 +60,17 @@ const schema = {
 } as unknown as JSONSchemaType<SetupConfig>;
 
 const validate = new Ajv({ strict: true }).compile(schema);
+
+/** What setup.json keeps of the router step for Janus: its WAN address, only when that is public —
+ *  behind carrier-grade NAT or a second router it is not where people outside reach the box. */
+export function publicIpFromRouter(router: { externalIp: string | null; wan: string } | null): { publicIp?: string } {
+  return router?.externalIp && router.wan === 'public' ? { publicIp: router.externalIp } : {};
+}
+
+/** The public IPv4 address Janus should announce, from a finished setup (null: none known). */
+export function natMappingFromSetup(config: SetupConfig | null): string | null {
+  return config?.publicIp ?? null;
+}
 export const SETUP_FILE = 'setup.json';
 
 export function checkSetupConfig(data: unknown): SetupConfig {

@@ -75,6 +75,8 @@ export async function mountSetup(o: MountSetupOptions): Promise<MountedSetup> {
     // The service already serves the new certificate (onCertificate); a restart makes every unit
     // read the finished configuration.
     onDone: async () => {
+      // Janus first: janus-run reads the public address from setup.json when it starts (nat_1_1_mapping).
+      await system.call('restartUnit', { unit: 'stube-janus.service' });
       await system.call('restartUnit', { unit: 'stube.service' });
     },
     done,

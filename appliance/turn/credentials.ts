@@ -69,10 +69,20 @@ export class TurnSecret {
     this.#secret = await read(this.#file);
   }
 
-  async rotate(): Promise<void> {
+  /** Writes a new secret; returns the previous one (for restore() when the TURN server cannot follow). */
+  async rotate(): Promise<string> {
+    const previous = this.#secret;
     const secret = randomBytes(32).toString('hex');
     await write(this.#file, secret);
     this.#secret = secret;
+    return previous;
+  }
+
+  /** Puts back a secret rotate() returned. */
+  async restore(previous: string): Promise<void> {
+    if (!SECRET_PATTERN.test(previous)) throw new TurnSecretError('not a TURN secret');
+    await write(this.#file, previous);
+    this.#secret = previous;
   }
 
   mint(ttlSeconds: number, nowMs = Date.now()): TurnCredential {

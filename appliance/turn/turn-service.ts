@@ -14,8 +14,10 @@ export interface TurnService {
   iceServersFor(hostHeader: string | undefined): IceServer[];
   /** Where the TLS front forwards TURN over TLS. */
   upstream: { host: string; port: number };
-  /** New secret; a managed coturn is restarted with it. */
+  /** New secret; a managed coturn is restarted with it, an external one through `restartExternal`. */
   rotateSecret(): Promise<void>;
+  /** Lifetime of the credentials iceServersFor() hands out. */
+  readonly ttlSeconds: number;
   coturn: CoturnProcess | null;
   stop(): Promise<void>;
 }
@@ -29,6 +31,9 @@ export interface TurnStartOptions {
   allowedPeers: string[];
   realm: string;
   log: Logger;
+  /** External mode: restarts the TURN server's unit so that it reads the new secret (the appliance asks
+   *  its privileged helper). Without it an external TURN server cannot be rotated. */
+  restartExternal?: () => Promise<void>;
 }
 
 /** Non-loopback addresses of this host (the box): Janus's candidates are among them. */
@@ -69,14 +74,26 @@ export async function startTurn(opts: TurnStartOptions): Promise<TurnService> {
   return {
     coturn,
     upstream: { host: settings.host, port: settings.port },
+    ttlSeconds: settings.ttlSeconds,
     iceServersFor(hostHeader) {
       const host = hostFromHeader(hostHeader);
       if (!host) return [];
       return turnIceServers(host, secret.mint(settings.ttlSeconds), { turn: settings.port, tls: opts.tlsPort() });
     },
     async rotateSecret() {
-      await secret.rotate();
-      await coturn?.restart();
+      // Refuse before touching the file: a new secret the TURN server never reads would lock everyone out.
+      if (!managed && !opts.restartExternal) throw new Error('the external TURN server cannot be restarted from here');
+      const previous = await secret.rotate();
+      if (coturn) await coturn.restart();
+      else {
+        try {
+          await opts.restartExternal?.();
+        } catch (err) {
+          // The TURN server still has the old secret: keep minting with it, or nobody could relay.
+          await secret.restore(previous);
+          throw err;
+        }
+      }
       log.info('TURN secret rotated');
     },
     async stop() {

@@ -5,7 +5,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSettings } from '../../appliance/config/settings.js';
@@ -35,6 +35,43 @@ export function selfSignedCert(dir: string, ip: string): { certFile: string; key
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
     '-subj', '/CN=stube-test', '-addext', `subjectAltName=IP:${ip}`, '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
   return { certFile, keyFile };
+}
+
+/**
+ * A test certificate authority made for one test, and the box's certificate issued by it for `name` (the
+ * name the browser uses) and `ip`. Browsers that check the TURN server's certificate on `turns:` (Firefox) get the
+ * CA in their own profile (trustCaInFirefoxProfile), never in the system's store.
+ */
+export function testCaAndCert(dir: string, name: string, ip: string): { caFile: string; certFile: string; keyFile: string } {
+  const caFile = join(dir, 'ca.pem');
+  const caKey = join(dir, 'ca-key.pem');
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  const csr = join(dir, 'cert.csr');
+  const ext = join(dir, 'cert.ext');
+  const run = (...args: string[]): void => {
+    execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000 });
+  };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  run('req', '-x509', ...ec, '-days', '2', '-subj', '/CN=Stube test CA', '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-keyout', caKey, '-out', caFile);
+  run('req', '-new', ...ec, '-subj', '/CN=stube-test', '-keyout', keyFile, '-out', csr);
+  writeFileSync(ext, `subjectAltName=DNS:${name},IP:${ip}\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n`);
+  run('x509', '-req', '-in', csr, '-CA', caFile, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', certFile);
+  return { caFile, certFile, keyFile };
+}
+
+/**
+ * Makes `profile` a Firefox profile that trusts `caFile` for servers: a fresh NSS database with an empty
+ * password, then the CA added to it. certutil asks for a password on a terminal unless told otherwise,
+ * so stdin is /dev/null and every call has a timeout (a prompt would otherwise hang the test).
+ */
+export function trustCaInFirefoxProfile(profile: string, caFile: string): void {
+  const certutil = (...args: string[]): void => {
+    execFileSync('certutil', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 20_000 });
+  };
+  certutil('-N', '--empty-password', '-d', `sql:${profile}`);
+  certutil('-A', '-n', 'Stube test CA', '-t', 'C,,', '-i', caFile, '-d', `sql:${profile}`);
 }
 
 export async function startTurnBox(opts: { frontHost?: string; frontPort?: number; extraEnv?: Record<string, string> } = {}): Promise<TurnBox> {
@@ -117,14 +154,17 @@ export async function startTurnBox(opts: { frontHost?: string; frontPort?: numbe
   };
 }
 
-/** open: everything; no-direct: nothing to the media server's own link (TURN over UDP works); no-udp: no
+/** open: everything; no-direct: nothing to the media server's own link and no TCP to 3478 (TURN over UDP
+ *  works, and TLS on 443); no-udp: no
  *  UDP at all; tcp-443-only: only TCP to port 443. */
 export type HostileNetwork = 'open' | 'no-direct' | 'no-udp' | 'tcp-443-only';
 
 export interface HostileBox {
   service: RunningService;
-  /** The service's base URL as the browser's namespace sees it (port 443). */
+  /** The service's base URL as the browser's namespace sees it (port 443), by name. */
   url: string;
+  /** The same by address (Chromium only: Firefox ignores turns: servers given by address). */
+  urlByAddress: string;
   box: TestNetns;
   /** The browser's namespace: reaches the service (HTTPS and TURN) through the host, Janus directly. */
   browserNs: TestNetns;
@@ -133,8 +173,10 @@ export interface HostileBox {
   setNetwork(kind: HostileNetwork): void;
   /** An executable that starts Chromium inside the browser's namespace (use with pipe: true). */
   chromiumInNs: string;
-  /** The service's self-signed certificate. */
+  /** The service's certificate, issued for the front's address by a CA made for this test. */
   certFile: string;
+  /** That test CA (give it to Firefox with launchFirefoxInNs's caFile). */
+  caFile: string;
   stop(): Promise<void>;
 }
 
@@ -146,6 +188,9 @@ export interface HostileBox {
  * The host does not forward between namespaces, so media either goes straight to Janus over the
  * browser–box link or through coturn.
  */
+/** The box's name in the hostile-network setup (resolved only inside the browser's namespace). */
+export const HOSTILE_BOX_NAME = 'box.stube.test';
+
 export async function startHostileBox(): Promise<HostileBox> {
   const box = createNetns('hb');
   const browserNs = createNetns('hw');
@@ -182,7 +227,16 @@ export async function startHostileBox(): Promise<HostileBox> {
     const turnDir = mkdtempSync('/tmp/stt-');
     dirs.push(dataDir, janusDir, turnDir);
     const front = browserNs.hostIp;
-    const { certFile, keyFile } = selfSignedCert(dataDir, front);
+    // The browsers reach the box by name, as people do once the setup wizard has given it one: Firefox
+    // ignores turns: servers given by address (TURN over TLS needs a name to check the certificate
+    // against). `ip netns exec` puts /etc/netns/<ns>/hosts over /etc/hosts for the browsers only.
+    const hostsDir = join('/etc/netns', browserNs.name);
+    mkdirSync(hostsDir, { recursive: true });
+    cleanup.push(() => rmSync(hostsDir, { recursive: true, force: true }));
+    writeFileSync(join(hostsDir, 'hosts'), `127.0.0.1 localhost\n${front} ${HOSTILE_BOX_NAME}\n`);
+    // No name server: a lookup outside the hosts file fails at once instead of waiting for the host's.
+    writeFileSync(join(hostsDir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    const { caFile, certFile, keyFile } = testCaAndCert(dataDir, HOSTILE_BOX_NAME, front);
     const base = 30000 + Math.floor(Math.random() * 300) * 100;
     const settings = loadSettings(
       ['--https', `${front}:443`, '--tls-cert', certFile, '--tls-key', keyFile, '--data', dataDir, '--janus-dir', janusDir,
@@ -200,7 +254,13 @@ export async function startHostileBox(): Promise<HostileBox> {
       },
     );
     const logLines: string[] = [];
-    const log = createLogger({ level: 'info', write: (line) => logLines.push(line) });
+    const log = createLogger({
+      level: 'info',
+      write: (line) => {
+        logLines.push(line);
+        if (process.env.STUBE_TEST_ECHO) process.stderr.write(`${line}\n`);
+      },
+    });
     const service = await startService(settings, log);
     const script = join(dataDir, 'chromium-in-ns');
     writeFileSync(script, `#!/bin/sh\nexec ip netns exec ${browserNs.name} ${CHROMIUM_PATH} "$@"\n`, { mode: 0o755 });
@@ -210,18 +270,22 @@ export async function startHostileBox(): Promise<HostileBox> {
     let stopped = false;
     return {
       service,
-      url: `https://${front}`,
+      url: `https://${HOSTILE_BOX_NAME}`,
+      urlByAddress: `https://${front}`,
       box,
       browserNs,
       logLines,
       chromiumInNs: script,
       certFile,
+      caFile,
       setNetwork(kind) {
         // Like a strict company firewall: the outbound rule decides, and nothing comes in that was not
         // an answer (otherwise the media server's own connectivity checks would open a UDP path).
         const out = {
           open: '',
-          'no-direct': `ip daddr ${directNet} drop`,
+          // TCP to 3478 too: otherwise a browser may settle on TURN over TCP, and this network is for
+          // measuring TURN over UDP.
+          'no-direct': `ip daddr ${directNet} drop\n  tcp dport 3478 drop`,
           'no-udp': 'oif != "lo" meta l4proto udp drop',
           'tcp-443-only': 'oif "lo" accept\n  tcp dport 443 accept\n  drop',
         }[kind];
@@ -262,9 +326,16 @@ export async function closeNsFirefoxes(): Promise<void> {
   await Promise.all([...nsFirefoxes].map((close) => close()));
 }
 
-export async function launchFirefoxInNs(ns: TestNetns): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchFirefoxInNs(ns: TestNetns, opts: { caFile?: string } = {}): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'stube-firefox-ns-'));
-  const prefs = { ...FIREFOX_PREFS, 'remote.allowHosts': 'localhost,127.0.0.1', 'network.proxy.type': 0 };
+  try {
+    if (opts.caFile) trustCaInFirefoxProfile(profile, opts.caFile);
+  } catch (err) {
+    rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+  // trr.mode 5: names only from the system resolver (here the namespace's hosts file), never over HTTPS.
+  const prefs = { ...FIREFOX_PREFS, 'remote.allowHosts': 'localhost,127.0.0.1', 'network.proxy.type': 0, 'network.trr.mode': 5 };
   writeFileSync(join(profile, 'user.js'), Object.entries(prefs).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});\n`).join(''));
   // The same port number on both sides: Firefox checks the Host header, port included.
   let bidiPort = 0;
@@ -314,7 +385,9 @@ export async function launchFirefoxInNs(ns: TestNetns): Promise<{ browser: Brows
     const browser = await puppeteer.connect({
       browserWSEndpoint: `ws://127.0.0.1:${port}/session`,
       protocol: 'webDriverBiDi',
-      acceptInsecureCerts: true,
+      // With the test CA in the profile the box's certificate must be trusted for real (the page and,
+      // what matters, TURN over TLS); without it the page's certificate is accepted as before.
+      acceptInsecureCerts: !opts.caFile,
       protocolTimeout: 60_000,
     });
     return {

@@ -5,6 +5,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
+import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -234,15 +235,49 @@ describe('one TLS port for HTTPS, the WebSocket and TURN over TLS', () => {
   }
 });
 
+/** A request to the service's API through the TLS front, as the admin panel makes it (same origin). */
+function apiRequest(method: string, path: string, opts: { cookie?: string; body?: unknown } = {}): Promise<{ status: number; cookie: string; body: string }> {
+  const origin = `https://127.0.0.1:${box.frontPort}`;
+  const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(`${origin}${path}`, {
+      method,
+      rejectUnauthorized: false,
+      headers: { origin, ...(opts.cookie ? { cookie: opts.cookie } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+      timeout: 30_000,
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: (res.headers['set-cookie']?.[0] ?? '').split(';')[0] ?? '', body: text }));
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer`)));
+    req.end(body);
+  });
+}
+
 describe('secret rotation', () => {
-  it('makes credentials minted before it useless and new ones work (coturn restarted with the new secret)', async () => {
+  it('through the admin route: credentials minted before it are refused by coturn, new ones work', async () => {
+    await box.accounts.create({ name: 'turnadmin', password: 'a long admin password', role: 'admin' });
+    await box.accounts.create({ name: 'turnmember', password: 'a long member password', role: 'member' });
+    const member = (await apiRequest('POST', '/api/session', { body: { name: 'turnmember', password: 'a long member password' } })).cookie;
+    const admin = (await apiRequest('POST', '/api/session', { body: { name: 'turnadmin', password: 'a long admin password' } })).cookie;
+    expect(admin).toMatch(/^stube_session=/);
     const before = minted();
-    await box.turn?.rotateSecret();
+    // Not for members or strangers: the secret stays, and the old credential still relays.
+    expect((await apiRequest('POST', '/api/turn/rotate', { cookie: member })).status).toBe(403);
+    expect((await apiRequest('POST', '/api/turn/rotate')).status).toBe(403);
+    const still = await uclient(before, box.netns.nsIp);
+    expect(still.received, still.out).toBeGreaterThan(0);
+
+    const res = await apiRequest('POST', '/api/turn/rotate', { cookie: admin });
+    expect(res.status, res.body).toBe(200);
     const old = await uclient(before, box.netns.nsIp);
     expect(old.allocated, old.out).toBe(false);
     const fresh = await uclient(minted(), box.netns.nsIp);
     expect(fresh.received, fresh.out).toBeGreaterThan(0);
-  }, 60_000);
+  }, 90_000);
 });
 
 describe('logs', () => {

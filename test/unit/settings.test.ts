@@ -55,6 +55,7 @@ describe('loadSettings defaults', () => {
         wrapper: [],
         peers: [],
         listen: [],
+        helperSocket: '/run/stube-system/system.sock',
       },
       uiDir: join(ROOT, 'dist', 'ui'),
       openMeetings: true,

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { formatFragment } from '../app/fragment.js';
 import { meetingPathFor } from '../app/routes.js';
+import { TurnPanel } from './TurnPanel.js';
 import { UpdatePanel } from './UpdatePanel.js';
 import { call, roomSecret, type Account, type LiveMeeting, type Room } from './api.js';
 
@@ -30,6 +31,7 @@ export function AdminApp() {
       {me.role === 'admin' && <Members me={me} />}
       <Rooms isAdmin={me.role === 'admin'} />
       <Live isAdmin={me.role === 'admin'} />
+      {me.role === 'admin' && <TurnPanel />}
       {me.role === 'admin' && <UpdatePanel />}
     </main>
   );
