@@ -59,6 +59,8 @@ interface PeerState {
   substreams: Map<string, number>;
   /** Serialises subscriber renegotiations for this peer. */
   queue: Promise<unknown>;
+  /** The sources last asked for: a queued renegotiation uses these, not the ones of its own request. */
+  wanted: readonly PeerKey[];
   /** Resolves when the browser answered the offer in flight (or gave up). */
   answered: (() => void) | null;
   answeredPromise: Promise<void>;
@@ -232,7 +234,7 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
   #peer(key: PeerKey, room: RoomKey): PeerState {
     let peer = this.#peers.get(key);
     if (!peer) {
-      peer = { room, publisher: null, feed: null, mids: { audio: [], video: [] }, subscriber: null, streams: [], substreams: new Map(), queue: Promise.resolve(),
+      peer = { room, publisher: null, feed: null, mids: { audio: [], video: [] }, subscriber: null, streams: [], substreams: new Map(), queue: Promise.resolve(), wanted: [],
         answered: null, answeredPromise: Promise.resolve() };
       this.#peers.set(key, peer);
     }
@@ -285,9 +287,13 @@ export class JanusMedia extends EventEmitter<MediaEvents> implements MediaBacken
 
   subscribe(roomKey: RoomKey, peerKey: PeerKey, sources: readonly PeerKey[]): Promise<SubscriberOffer | null> {
     const peer = this.#peer(peerKey, roomKey);
+    peer.wanted = sources;
+    // Requests that pile up while an offer waits for its answer (everyone republishing after a media
+    // server restart) become one renegotiation: the first to run takes the latest sources, the
+    // others then find nothing left to change.
     const task = peer.queue.then(async () => {
       await peer.answeredPromise;
-      return this.#updateSubscription(roomKey, peerKey, peer, sources);
+      return this.#updateSubscription(roomKey, peerKey, peer, peer.wanted);
     });
     peer.queue = task.catch(() => undefined);
     return task;
