@@ -279,6 +279,25 @@ function editDataPartition(disk: string, files: { local: string; path: string; u
   }
 }
 
+/** Reads files from the data partition of a VM disk that is not running (after a power cut: fsck first). */
+function readDataPartition(disk: string, paths: string[]): Record<string, string | null> {
+  const e = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
+  if (!e) throw new Error('no data partition');
+  const loop = execFileSync('losetup', ['--find', '--show', '--offset', String(e.firstLba * 512), '--sizelimit', String((e.lastLba - e.firstLba + 1) * 512), disk], { encoding: 'utf8' }).trim();
+  try {
+    const fsck = spawnSync('e2fsck', ['-f', '-y', loop], { encoding: 'utf8' });
+    expect(fsck.status, fsck.stdout).toBeLessThanOrEqual(1);
+    const out: Record<string, string | null> = {};
+    for (const p of paths) {
+      const r = spawnSync('debugfs', ['-R', `cat ${p}`, loop], { encoding: 'utf8' });
+      out[p] = r.status === 0 && !/File not found/.test(r.stderr) ? r.stdout : null;
+    }
+    return out;
+  } finally {
+    execFileSync('losetup', ['--detach', loop]);
+  }
+}
+
 /** Polls /healthz every second until it stops answering for 5 s (the switch) — or the deadline. */
 async function waitForSwitch(vm: Vm, deadlineMs: number): Promise<number> {
   let lastUp = Date.now();
@@ -318,6 +337,8 @@ describe.skipIf(process.env.STUBE_UPDATE_VM !== '1')('a box in a VM', () => {
   let disk: string;
   let fingerprint: string;
   let boot = 0;
+  // Written to the data partition before the update; must be there, unchanged, on the new version.
+  const marker = `written before the update ${Date.now()}\n`;
 
   async function start(): Promise<Vm> {
     const dir = join(work, `boot${++boot}`);
@@ -343,11 +364,13 @@ describe.skipIf(process.env.STUBE_UPDATE_VM !== '1')('a box in a VM', () => {
     const settings: UpdateSettings = { ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/var/lib/stube/channel' }, checkEveryHours: 1, window: { start: '00:00', hours: 24 } };
     writeFileSync(join(work, 'update-settings.json'), JSON.stringify(settings));
     writeFileSync(join(work, 'latest.json'), JSON.stringify(good.pointer));
-    for (const f of ['update-settings.json', 'latest.json']) chmodSync(join(work, f), 0o644);
+    writeFileSync(join(work, 'marker.txt'), marker);
+    for (const f of ['update-settings.json', 'latest.json', 'marker.txt']) chmodSync(join(work, f), 0o644);
     editDataPartition(disk, [
       { local: join(work, 'update-settings.json'), path: '/update-settings.json', uid: 800 },
       { local: join(work, 'latest.json'), path: '/channel/latest.json' },
       { local: good.bundle, path: `/channel/${good.pointer.file}` },
+      { local: join(work, 'marker.txt'), path: '/marker.txt', uid: 800 },
     ], ['/channel']);
 
     const vm = await start();
@@ -359,6 +382,7 @@ describe.skipIf(process.env.STUBE_UPDATE_VM !== '1')('a box in a VM', () => {
     // Half-written: the slot never got the new version's name, and there is no boot entry for it.
     expect(slotNames(disk)[2]).not.toBe(`stube_${NEW}`);
     expect(espEntries(disk).some((e) => e.startsWith(`stube_${NEW}`))).toBe(false);
+    expect(readDataPartition(disk, ['/marker.txt'])['/marker.txt']).toBe(marker);
   });
 
   it('installs the bundle, switches; power cut right after the switch: boots the new version, healthy, marked good, data kept', async () => {
@@ -381,6 +405,14 @@ describe.skipIf(process.env.STUBE_UPDATE_VM !== '1')('a box in a VM', () => {
     const entries = await waitForEntry(disk, `stube_${NEW}.conf`, 240_000);
     expect(entries).toContain(`stube_${NEW}.conf`);
     expect(entries).toContain(`stube_${ctx.version}.conf`); // the old version stays as the fallback
+    // Healthy includes the self-test meeting join on the new version.
+    expect((await httpsGet(vm2.hostPort, '/healthz/join', 30_000)).status).toBe(200);
     await vm2.powerOff();
+    const data = readDataPartition(disk, ['/marker.txt', '/update-state.json', '/stube.db']);
+    expect(data['/marker.txt']).toBe(marker);
+    expect(data['/stube.db']).not.toBeNull();
+    // What the admin panel shows after the restart (GET /api/update reads this state).
+    const state = JSON.parse(data['/update-state.json'] ?? '{}') as { lastResult?: { kind: string; from: string; to: string } };
+    expect(state.lastResult).toMatchObject({ kind: 'updated', from: ctx.version, to: NEW });
   });
 });
