@@ -24,7 +24,7 @@ import { bundleFileName, bundleNames, osReleaseLines, UPDATE_PATHS } from '../..
 import { buildImage, contextFor, type BuildReport } from '../../image/pipeline.js';
 import { packBundle, sha256File } from '../../image/stages/bundle.js';
 import { renderTemplate } from '../../image/templates.js';
-import { makeVmDisk } from '../../image/vm/disk.js';
+import { makeVmDisk, withKernelOptions } from '../../image/vm/disk.js';
 import { httpsGet, Vm } from '../../image/vm/machine.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,6 +33,11 @@ const BOOT_DEADLINE_MS = 20 * 60_000;
 const UPDATE_DEADLINE_MS = 25 * 60_000;
 const GROW_BYTES = 3 * 1024 ** 3;
 const NEW = '0.2.0';
+// On every boot entry of the test's disk (the image's and the test bundle's): the journal goes to the serial
+// console, so the test sees the update helper's progress; and on two cores shared with other test jobs
+// under software emulation, udev and networkd can take longer than systemd's default 90 s, which
+// on a box would be a broken disk or network, so the VM waits longer instead of failing the boot.
+const VM_KERNEL_OPTIONS = ['systemd.journald.forward_to_console=1', 'systemd.default_timeout_start_sec=900', 'systemd.default_device_timeout_sec=900'];
 
 let ctx: BuildContext;
 let report: BuildReport;
@@ -103,7 +108,7 @@ async function variantBundle(version: string, opts: { debugfs?: string[] } = {})
   rmSync(raw);
   copyFileSync(join(v1Dir, v1.kernel), join(dir, names.kernel));
   copyFileSync(join(v1Dir, v1.initrd), join(dir, names.initrd));
-  writeFileSync(join(dir, names.entry), renderTemplate(join(repo, 'templates'), 'boot/entry.conf', bootEntryData(ctx.config.name, version, uuid)));
+  writeFileSync(join(dir, names.entry), withKernelOptions(renderTemplate(join(repo, 'templates'), 'boot/entry.conf', bootEntryData(ctx.config.name, version, uuid)), VM_KERNEL_OPTIONS));
   const v1Manifest = JSON.parse(readFileSync(join(v1Dir, 'manifest.json'), 'utf8')) as BundleManifest;
   const manifest: BundleManifest = {
     ...v1Manifest, version, files: names,
@@ -350,8 +355,7 @@ describe.skipIf(process.env.STUBE_UPDATE_VM !== '1')('a box in a VM', () => {
 
   it('boots the image and marks the first boot good', async () => {
     disk = join(work, 'disk.img');
-    // The journal goes to the serial console, so the test sees the update helper's progress.
-    await makeVmDisk(report.outputs.image, disk, GROW_BYTES, { kernelOptions: ['systemd.journald.forward_to_console=1'] });
+    await makeVmDisk(report.outputs.image, disk, GROW_BYTES, { kernelOptions: VM_KERNEL_OPTIONS });
     const vm = await start();
     fingerprint = (await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS)).fingerprint;
     expect(await waitForEntry(disk, `stube_${ctx.version}.conf`, 180_000)).toContain(`stube_${ctx.version}.conf`);
