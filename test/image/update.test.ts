@@ -379,7 +379,9 @@ describe.skipIf(process.env.STUBE_UPDATE_VM !== '1')('a box in a VM', () => {
 
     const vm = await start();
     expect((await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS)).fingerprint).toBe(fingerprint);
+    const upAt = Date.now();
     await waitForSerial(vm, /update helper: bundle 0\.2\.0 checked; writing the inactive slot/, Date.now() + UPDATE_DEADLINE_MS);
+    figures.push(`healthy boot → bundle downloaded from the folder channel and checked, slot write starts: ${Math.round((Date.now() - upAt) / 1000)} s`);
     await sleep(10_000);
     expect(vm.running).toBe(true);
     await vm.powerOff();
