@@ -26,6 +26,7 @@ import { Rooms } from './accounts/rooms.js';
 import { RoomAccess } from './accounts/access.js';
 import { UpdateAgent } from './update/agent.js';
 import { updateApi } from './update/api.js';
+import { selfTestGate, selfTestJoin } from './update/selftest.js';
 import { signallingHandler } from './server/signalling.js';
 import { createTlsFront, type TlsFront } from './server/tls-front.js';
 import { ownAddresses, startTurn, type TurnService } from './turn/turn-service.js';
@@ -152,6 +153,13 @@ export async function startService(settings: Settings, log: Logger, extras: Serv
   const adminOnly = adminOnlyFor(accounts, sameOrigin);
   holder.route('/api/update', updateApi(updates, adminOnly));
   holder.route('/api/turn', turnApi(turn, adminOnly, log.child('turn')));
+  // A boot is marked good only after a self-test meeting join works (update/selftest.ts); no details out.
+  const selfTest = selfTestGate(() => selfTestJoin(meetings, settings.dataDir));
+  holder.get('/healthz/join', async (c) => {
+    if (!media.ready) return c.json({ status: 'starting' }, 503);
+    const r = await selfTest();
+    return r?.ok ? c.json({ status: 'ok' }) : c.json({ status: 'failing', step: r?.failed ?? 'welcome' }, 503);
+  });
   holder.route('/', app);
 
   const listen = settings.https ?? settings.http;

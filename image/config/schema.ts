@@ -94,6 +94,11 @@ export interface ImageConfig {
   readonly update: UpdateSettings;
   /** Boot attempts a slot gets before the boot loader marks it bad and falls back. */
   readonly bootTries: number;
+  /**
+   * Seconds a boot gets to become healthy (stube-healthy.service) before it restarts to use up a try; a
+   * test build of a version made to fail can shorten it, so its tries run out in a test's time.
+   */
+  readonly healthTimeoutSeconds: number;
   /** Seconds since the epoch for file times and package builds (reproducible output). */
   readonly sourceDateEpoch: number;
 }
@@ -205,6 +210,7 @@ export const imageConfigSchema = {
       },
     },
     bootTries: { type: 'integer', minimum: 1, maximum: 9, default: 3 },
+    healthTimeoutSeconds: { type: 'integer', minimum: 30, maximum: 3600, default: 600 },
     sourceDateEpoch: { type: 'integer', minimum: 0, default: 1767225600 },
   },
 } as const;

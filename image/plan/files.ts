@@ -202,7 +202,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     unit('stube-turn.service', {
       user: u.turn, group: u.turn, dataDir: p.data, runtimeDirectory: p.turnRuntime, configScript: `${p.libexec}/stube-turn-config`,
     }),
-    unit('stube-healthy.service', { bootTries: config.bootTries, retries: 1000, timeoutSeconds: 600, httpsPort: f.ports.https }),
+    unit('stube-healthy.service', { bootTries: config.bootTries, retries: 1000, timeoutSeconds: config.healthTimeoutSeconds, httpsPort: f.ports.https, healthPath: '/healthz/join' }),
     unit('stube-boot-failed.service', {}),
     unit('stube-console.service', { script: `${p.libexec}/stube-console-banner` }),
     unit('stube-update.path', { requestFile: `${UPDATE_PATHS.run}/request.json` }),

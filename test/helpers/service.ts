@@ -15,7 +15,14 @@ export interface TestService extends RunningService {
   dataDir: string;
 }
 
-export async function startTestService(opts: { logLevel?: LogLevel; echo?: boolean } = {}): Promise<TestService> {
+export async function startTestService(opts: {
+  logLevel?: LogLevel;
+  echo?: boolean;
+  /** More environment for loadSettings (e.g. the update agent's folders). */
+  env?: Record<string, string>;
+  /** Called with the fresh data folder before the service starts (to place files a box would have). */
+  prepareData?: (dataDir: string) => void;
+} = {}): Promise<TestService> {
   const netns = createNetns();
   const dataDir = mkdtempSync(join(tmpdir(), 'stube-data-'));
   // Short: unix socket paths are limited to 107 bytes.
@@ -27,8 +34,10 @@ export async function startTestService(opts: { logLevel?: LogLevel; echo?: boole
       STUBE_JANUS_WRAPPER: netns.exec.join(' '),
       STUBE_ICE_ENFORCE: netns.nsIf,
       STUBE_EVENT_LOOPS: '2',
+      ...opts.env,
     },
   );
+  opts.prepareData?.(dataDir);
   const logLines: string[] = [];
   const log = createLogger({
     level: opts.logLevel ?? 'info',

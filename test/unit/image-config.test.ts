@@ -25,6 +25,7 @@ describe('image configuration', () => {
     expect(c.partitions.rootMiB).toBeGreaterThanOrEqual(1024);
     expect(c.ports).toEqual({ https: 443, turn: 3478, rtp: '20000-20199', turnRelay: '40000-40199' });
     expect(c.bootTries).toBe(3);
+    expect(c.healthTimeoutSeconds).toBe(600);
     expect(c.version).toBe('');
     expect(imageVersion(c, '0.1.0')).toBe('0.1.0');
     expect(c.backports.packages.map((p) => p.source)).toEqual(['janus', 'coturn']);

@@ -29,6 +29,14 @@ describe('system templates', () => {
     expect(text).toBe(readFileSync(goldenFile, 'utf8'));
   });
 
+  it('gives a boot the configured time to pass the self-test join before it uses up a try', () => {
+    const short = systemFiles({ ...config, healthTimeoutSeconds: 90 }, facts, planPartitions(config.partitions, 'stube-0.1.0'));
+    const unit = short.find((f) => f.path.endsWith('/stube-healthy.service'));
+    expect(unit).toBeDefined();
+    const text = renderTemplate(templates, unit!.template, unit!.data);
+    expect(text).toMatch(/--retry-max-time 90 https:\/\/127\.0\.0\.1:443\/healthz\/join$/m);
+  });
+
   it('uses every template under templates/ (except the service-owned janus/)', () => {
     const used = new Set(files.map((f) => f.template));
     const all: string[] = [];
