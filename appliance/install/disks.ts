@@ -180,8 +180,25 @@ export async function readDisks(sys: SysPaths = { sys: '/sys', dev: '/dev' }): P
   return out;
 }
 
+/**
+ * The smallest disk the image fits on, from the boot disk's partitions in /sys (readable without root):
+ * everything up to the data partition, the image's data partition size and the backup GPT's MiB.
+ */
+export async function minimumBytesFromSys(bootDisk: string, minDataBytes: number, sys: SysPaths = { sys: '/sys', dev: '/dev' }): Promise<number | null> {
+  const base = join(sys.sys, 'block', bootDisk);
+  for (const child of await readdir(base).catch(() => [] as string[])) {
+    if (!child.startsWith(bootDisk)) continue;
+    if (!/^PARTNAME=stube-data$/m.test(await readSys(join(base, child, 'uevent')))) continue;
+    const start = Number(await readSys(join(base, child, 'start')));
+    if (Number.isInteger(start) && start > 0) return start * 512 + minDataBytes + 1024 * 1024;
+  }
+  return null;
+}
+
 /** Everything the wizard's install step needs. */
-export async function readInstallChoice(minBytes: number): Promise<InstallChoice> {
+export async function readInstallChoice(minDataBytes: number): Promise<InstallChoice> {
   const [disks, boot] = await Promise.all([readDisks(), findBootDisk()]);
-  return selectDisks(disks, boot, minBytes);
+  const min = boot === null ? null : await minimumBytesFromSys(boot, minDataBytes);
+  // Without the boot disk's layout nothing can be checked: every disk is refused as too small.
+  return selectDisks(disks, boot, min ?? Number.MAX_SAFE_INTEGER);
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, symlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { confirmationText, diskKind, findBootDisk, isWholeDiskName, selectDisks, wholeDiskOf, type DiskFacts } from '../../appliance/install/disks.js';
+import { confirmationText, diskKind, findBootDisk, minimumBytesFromSys, isWholeDiskName, selectDisks, wholeDiskOf, type DiskFacts } from '../../appliance/install/disks.js';
 
 const GB = 1_000_000_000;
 const MIN = 2_900 * 1024 * 1024; // about the image's disk size
@@ -97,6 +97,22 @@ describe('reading /sys', () => {
     expect(wholeDiskOf('../../devices/pci0000:00/0000:00:1d.0/nvme/nvme0/nvme0n1/nvme0n1p2')).toBe('nvme0n1');
     expect(wholeDiskOf('../../devices/pci0000:00/0000:00:14.0/usb2/2-1/2-1:1.0/host0/target0:0:0/0:0:0:0/block/sda/sda2')).toBe('sda');
     expect(wholeDiskOf('../../devices/virtual/block/sda')).toBe('sda');
+  });
+
+  it('reads the minimum disk size from the boot disk\'s data partition in /sys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stube-disks-'));
+    try {
+      const { writeFileSync } = await import('node:fs');
+      for (const [part, name, start] of [['sda1', 'stube-esp', 2048], ['sda4', 'stube-data', 9439232]] as const) {
+        mkdirSync(join(dir, 'block', 'sda', part), { recursive: true });
+        writeFileSync(join(dir, 'block', 'sda', part, 'uevent'), `MAJOR=8\nDEVNAME=${part}\nDEVTYPE=partition\nPARTNAME=${name}\n`);
+        writeFileSync(join(dir, 'block', 'sda', part, 'start'), `${start}\n`);
+      }
+      expect(await minimumBytesFromSys('sda', 256 * 1024 * 1024, { sys: dir, dev: '/dev' })).toBe(9439232 * 512 + 257 * 1024 * 1024);
+      expect(await minimumBytesFromSys('sdb', 256 * 1024 * 1024, { sys: dir, dev: '/dev' })).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds the disk of a root through /sys/dev/block', async () => {
