@@ -55,6 +55,8 @@ export interface InstallChoice {
   bootRemovable: boolean;
   /** Skip the step: already running from an internal disk (or no boot disk found). */
   skip: boolean;
+  /** The smallest disk the image fits on. */
+  minBytes: number;
   candidates: CandidateDisk[];
 }
 
@@ -105,7 +107,7 @@ export function selectDisks(disks: readonly DiskFacts[], bootDisk: string | null
     });
   }
   candidates.sort((a, b) => Number(a.refused !== null) - Number(b.refused !== null) || a.name.localeCompare(b.name));
-  return { bootDisk, bootRemovable, skip: !bootRemovable, candidates };
+  return { bootDisk, bootRemovable, skip: !bootRemovable, minBytes, candidates };
 }
 
 /** Kernel names of whole disks worth considering (no loop, ram, zram, device-mapper or md devices). */

@@ -21,7 +21,7 @@ const system: PrivilegedClient = {
 function routes(over: Partial<InstallRouteDeps> = {}) {
   return installRoutes({
     dataDir: dir, code: 'ABCDEFGHJK', progressFile: join(dir, 'progress.json'), system,
-    readChoice: async () => ({ bootDisk: 'sda', bootRemovable: true, skip: false, candidates: [] }),
+    readChoice: async () => ({ bootDisk: 'sda', bootRemovable: true, skip: false, minBytes: 1, candidates: [] }),
     carried: null, log: createLogger({ level: 'error' }), ...over,
   });
 }
