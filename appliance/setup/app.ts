@@ -127,6 +127,8 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
 
   // The page: redirect to the admin login once setup is done; otherwise the UI serves /setup itself.
   app.get('/setup', async (c, next) => (done ? c.redirect('/admin', 302) : next()));
+  // Until setup is done the box's address leads to the wizard (the console shows only the address).
+  app.get('/', async (c, next) => (done ? next() : c.redirect('/setup', 302)));
 
   const api = new Hono();
   api.use('*', gate);

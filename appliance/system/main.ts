@@ -1,7 +1,7 @@
 // Entry point of the privileged helper (runs as root under systemd: stube-system.service). Reads its
 // socket path and group from the environment; paths of the files it may write are fixed here.
 import { execFile } from 'node:child_process';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../log.js';
@@ -11,10 +11,17 @@ import { createInstallHost } from '../install/host.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/**
+ * Writes through a temporary file and a rename. The file takes the owner of its folder: the
+ * certificate folder belongs to the service user, who must read the key it serves.
+ */
 async function writeAtomic(path: string, data: string, mode: number): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
+  const folder = await stat(dirname(path));
   const fh = await open(tmp, 'w', mode);
   try {
+    await fh.chown(folder.uid, folder.gid);
+    await fh.chmod(mode);
     await fh.writeFile(data);
     await fh.sync();
   } finally {

@@ -21,8 +21,13 @@ export interface ApplianceFacts {
     readonly janus: string;
     readonly turnRuntime: string;
     readonly libexec: string;
+    /** The setup wizard's per-boot files (the setup code the console shows). */
+    readonly setupRuntime: string;
+    /** The privileged helper's socket; its folder is open to the service's group only. */
+    readonly helperSocket: string;
   };
-  readonly ports: { readonly https: number; readonly turn: number; readonly rtp: string; readonly turnRelay: string };
+  /** http: plain HTTP for ACME challenges and the redirect to HTTPS. */
+  readonly ports: { readonly https: number; readonly http: number; readonly turn: number; readonly rtp: string; readonly turnRelay: string };
 }
 
 export function applianceFacts(config: ImageConfig, version: string): ApplianceFacts {
@@ -41,8 +46,10 @@ export function applianceFacts(config: ImageConfig, version: string): ApplianceF
       janus: '/run/stube/janus',
       turnRuntime: 'stube/coturn',
       libexec: '/usr/lib/stube',
+      setupRuntime: '/run/stube/setup',
+      helperSocket: '/run/stube-system/system.sock',
     },
-    ports: { ...config.ports },
+    ports: { http: 80, ...config.ports },
   };
 }
 
@@ -61,6 +68,24 @@ export function serviceEnvironment(f: ApplianceFacts): Record<string, string> {
     STUBE_TURN_SECRET_FILE: `${f.paths.secrets}/turn-static-auth-secret`,
     STUBE_UPDATE_RUN: UPDATE_PATHS.run,
     STUBE_VERSION_FILE: `${f.paths.libexec}/version`,
+    // The setup wizard stays mounted; it answers only until setup.json exists on the data partition.
+    STUBE_SETUP: '1',
+    STUBE_RUNTIME_DIR: f.paths.setupRuntime,
+    STUBE_ACME_HTTP: `0.0.0.0:${f.ports.http}`,
+    STUBE_HELPER_SOCKET: f.paths.helperSocket,
+  };
+}
+
+/** The privileged helper's environment (read by appliance/system/main.ts). */
+export function systemHelperEnvironment(f: ApplianceFacts): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    STUBE_HELPER_SOCKET: f.paths.helperSocket,
+    STUBE_HELPER_GID: String(f.ids.service),
+    STUBE_TLS_DIR: f.paths.tls,
+    STUBE_TEMPLATES_DIR: `${f.paths.app}/templates`,
+    STUBE_TURN_USER: f.users.turn,
+    STUBE_TURN_RELAY_PORTS: f.ports.turnRelay,
   };
 }
 
@@ -111,6 +136,10 @@ export function kernelOptions(): string[] {
   return ['console=tty0', 'console=ttyS0,115200n8', 'panic=10', 'systemd.show_status=auto'];
 }
 
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}
+
 function range(r: string): [number, number] {
   const [a, b] = r.split('-').map(Number);
   return [a ?? 0, b ?? 0];
@@ -156,7 +185,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
       serviceUser: u.service, turnUser: u.turn, dataDir: p.data, ids: { ...f.ids },
     }, mode: 0o644 },
     { target: 'root', path: '/usr/lib/tmpfiles.d/stube.conf', template: 'systemd/stube.tmpfiles', data: {
-      dataDir: p.data, janusDir: p.janus, serviceUser: u.service,
+      dataDir: p.data, janusDir: p.janus, serviceUser: u.service, setupRuntime: p.setupRuntime, helperDir: dirOf(p.helperSocket),
     }, mode: 0o644 },
     unit('stube.service', {
       user: u.service, group: u.service, appDir: p.app, node: p.node, dataDir: p.data,
@@ -166,6 +195,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
       user: u.service, group: u.service, node: p.node, appDir: p.app, dataDir: p.data, secretsDir: p.secrets,
       janusDir: p.janus, rtpPorts: f.ports.rtp,
     }),
+    unit('stube-system.service', { node: p.node, appDir: p.app, dataDir: p.data, environment: systemHelperEnvironment(f) }),
     unit('stube-tls-selfsigned.service', {
       user: u.service, group: u.service, dataDir: p.data, tlsDir: p.tls, script: `${p.libexec}/stube-selfsigned-cert`,
     }),
@@ -185,13 +215,16 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
       secretFile: serviceEnvironment(f)['STUBE_TURN_SECRET_FILE'], runtimeDirectory: p.turnRuntime,
       staticConfig: '/etc/stube/turnserver.conf', serviceUser: u.service, turnGroup: u.turn,
     }),
-    script('stube-console-banner', { version: f.version, mdnsName: f.mdnsName, portSuffix, waitSeconds: 120 }),
+    script('stube-console-banner', {
+      version: f.version, mdnsName: f.mdnsName, portSuffix, waitSeconds: 120,
+      codeFile: `${p.setupRuntime}/setup-code`, setupDoneFile: `${p.data}/setup.json`,
+    }),
     { target: 'root', path: '/etc/stube/turnserver.conf', template: 'coturn/turnserver.conf', data: {
       ...coturnLimits(), listeningIps: [], turnPort: f.ports.turn, realm: f.mdnsName, hostname: f.hostname, relayFirst, relayLast,
       runtimeDir: `/run/${p.turnRuntime}`, deniedPeerRanges: ALL_PEERS, allowedPeerIps: [],
     }, mode: 0o644 },
     { target: 'root', path: '/etc/nftables.conf', template: 'nftables/nftables.conf', data: {
-      https: f.ports.https, turn: f.ports.turn, rtpFirst, rtpLast, mdnsName: f.mdnsName, turnUser: u.turn, relayFirst, relayLast,
+      https: f.ports.https, acmeHttp: f.ports.http, turn: f.ports.turn, rtpFirst, rtpLast, mdnsName: f.mdnsName, turnUser: u.turn, relayFirst, relayLast,
     }, mode: 0o755 },
     { target: 'root', path: '/etc/systemd/network/20-wired.network', template: 'networkd/wired.network', data: { mdnsName: f.mdnsName }, mode: 0o644 },
     { target: 'root', path: '/etc/systemd/resolved.conf.d/stube.conf', template: 'networkd/resolved.conf', data: {}, mode: 0o644 },
@@ -214,7 +247,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
 /** Units enabled in the image (systemctl enable in the root slot). */
 export const ENABLED_UNITS: readonly string[] = [
   'systemd-networkd.service', 'systemd-resolved.service', 'systemd-timesyncd.service', 'nftables.service',
-  'avahi-daemon.service', 'stube.service', 'stube-janus.service', 'stube-turn.service',
+  'avahi-daemon.service', 'stube.service', 'stube-system.service', 'stube-janus.service', 'stube-turn.service',
   'stube-tls-selfsigned.service', 'stube-healthy.service', 'stube-console.service', 'stube-update.path',
 ];
 

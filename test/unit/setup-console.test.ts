@@ -10,7 +10,7 @@ const base = { version: '0.1.0', mdnsName: 'stube.local', portSuffix: '', waitSe
 
 describe('console banner with the setup code', () => {
   // The template accepts only files under /run, and writing there needs root (as the integration tests do).
-  it.skipIf(process.getuid?.() !== 0)('is unchanged without a code file and prints the code when there is one', () => {
+  it.skipIf(process.getuid?.() !== 0)('prints the code once the service wrote it, says so when it never came, and nothing after setup', () => {
     const without = renderTemplate(resolve('templates'), 'scripts/stube-console-banner', base);
     expect(without).not.toContain('Setup code');
     const dir = mkdtempSync(join(tmpdir(), 'stube-banner-'));
@@ -19,12 +19,17 @@ describe('console banner with the setup code', () => {
     mkdirSync(runDir, { recursive: true });
     try {
       const codeFile = join(runDir, 'setup-code');
-      const script = renderTemplate(resolve('templates'), 'scripts/stube-console-banner', { ...base, codeFile });
+      const setupDoneFile = join(runDir, 'setup.json');
+      const script = renderTemplate(resolve('templates'), 'scripts/stube-console-banner', { ...base, codeFile, setupDoneFile });
       writeFileSync(join(dir, 'banner.sh'), script);
       const noCode = execFileSync('sh', [join(dir, 'banner.sh')], { encoding: 'utf8' });
-      expect(noCode).not.toContain('Setup code');
+      expect(noCode).not.toContain('Setup code:');
+      expect(noCode).toContain('The setup code is not ready yet');
       writeFileSync(codeFile, 'ABCDE-FGHJK\n');
       expect(execFileSync('sh', [join(dir, 'banner.sh')], { encoding: 'utf8' })).toContain('Setup code: ABCDE-FGHJK');
+      // Once setup.json exists the wizard is gone: no code, no waiting.
+      writeFileSync(setupDoneFile, '{}');
+      expect(execFileSync('sh', [join(dir, 'banner.sh')], { encoding: 'utf8' })).not.toMatch(/[Ss]etup code/);
       expect(() => renderTemplate(resolve('templates'), 'scripts/stube-console-banner', { ...base, codeFile: '/etc/shadow' })).toThrow();
     } finally {
       rmSync(dir, { recursive: true, force: true });
