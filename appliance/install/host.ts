@@ -58,6 +58,8 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, 'w', 0o644);
   try {
+    // The helper runs with umask 0077; the service (another user) reads this file.
+    await fh.chmod(0o644);
     await fh.writeFile(JSON.stringify(value) + '\n');
   } finally {
     await fh.close();

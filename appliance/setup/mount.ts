@@ -18,7 +18,7 @@ import { helperClient } from '../system/client.js';
 import { INSTALLED_NOTICE_FILE, takeCarry } from './install.js';
 import { findBootDisk, isRemovable, readDisks, readInstallChoice } from '../install/disks.js';
 import { MIN_DATA_BYTES } from '../install/layout.js';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 
 export interface MountSetupOptions {
   settings: Settings;
@@ -50,8 +50,12 @@ export async function mountSetup(o: MountSetupOptions): Promise<MountedSetup> {
   const done = (await readSetupConfig(settings.dataDir)) !== null;
   // After an installation onto the internal disk, the stick's boot's code stays valid (read once).
   const carried = done ? null : await takeCarry(settings.dataDir, runningFromInternalDisk);
+  // The console banner waits for the code file, so the notice is written before it.
+  if (carried) {
+    await mkdir(setup.runtimeDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(setup.runtimeDir, INSTALLED_NOTICE_FILE), 'You can remove the USB stick now.\n', { mode: 0o644 });
+  }
   const code = done ? null : await createBootCode(setup.runtimeDir, carried?.code);
-  if (carried) await writeFile(join(setup.runtimeDir, INSTALLED_NOTICE_FILE), 'You can remove the USB stick now.\n', { mode: 0o644 });
   const challenges = new ChallengeStore();
   const system = helperClient(setup.helperSocket);
   const listen = settings.https ?? settings.http;
