@@ -95,8 +95,14 @@ export function installRoutes(d: InstallRouteDeps): Hono {
 
   app.get('/', async (c) => {
     if (d.carried) return c.json({ installed: true, language: d.carried.language, skip: true, candidates: [], progress: null });
-    const [choice, progress] = await Promise.all([d.readChoice(), readProgress(d.progressFile)]);
-    return c.json({ installed: false, ...choice, progress });
+    const progress = await readProgress(d.progressFile);
+    try {
+      return c.json({ installed: false, ...(await d.readChoice()), progress });
+    } catch (err) {
+      // Installing is an offer, not a requirement: when the disks cannot be read, setup goes on.
+      d.log.warn('disks could not be read; the install step is skipped', { err: err instanceof Error ? err.name : 'unknown' });
+      return c.json({ installed: false, bootDisk: null, bootRemovable: false, skip: true, minBytes: 0, candidates: [], progress });
+    }
   });
 
   app.get('/progress', async (c) => {

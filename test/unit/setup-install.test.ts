@@ -55,6 +55,11 @@ describe('install step routes', () => {
     expect(r).toMatchObject({ installed: false, skip: false, bootDisk: 'sda', progress: { phase: 'copying', written: 5 } });
   });
 
+  it('skips the step when the disks cannot be read', async () => {
+    const r = await (await routes({ readChoice: async () => Promise.reject(new Error('lsblk missing')) }).request('/')).json();
+    expect(r).toMatchObject({ installed: false, skip: true, candidates: [] });
+  });
+
   it('writes the carry-over before asking the helper, and removes it when the helper refuses', async () => {
     const app = routes();
     const ok = await post(app, '/', { disk: '/dev/nvme0n1', confirmation: 'S64', language: 'de' });
