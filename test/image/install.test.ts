@@ -96,8 +96,6 @@ describe('installing from the USB stick onto the internal NVMe disk', () => {
     await page.waitForSelector('.install-disk', { timeout: 180_000 });
     const disks = await page.$$eval('.install-disk', (els) => els.map((e) => ({ name: e.getAttribute('data-disk'), refused: e.getAttribute('data-refused'), text: e.textContent ?? '' })));
     expect(disks.map((d) => d.name).sort()).toEqual(['nvme0n1', 'nvme1n1', 'nvme2n1']);
-    const byText = (serialHint: string) => disks.find((d) => d.text.includes(serialHint));
-    void byText;
     const refused = disks.filter((d) => d.refused === 'tooSmall');
     expect(refused).toHaveLength(1);
     expect(refused[0]?.text).toMatch(/Too small: Stube needs at least/);
@@ -118,9 +116,10 @@ describe('installing from the USB stick onto the internal NVMe disk', () => {
     const started = Date.now();
     await page.click(submit);
     await page.waitForSelector('#install-bar', { timeout: 120_000 });
-    await page.waitForSelector('[data-install="rebooting"]', { timeout: 30 * 60_000 });
+    const end = await page.waitForSelector('[data-install="rebooting"], [data-install="failed"]', { timeout: 30 * 60_000 });
     const installSeconds = Math.round((Date.now() - started) / 1000);
-    const barText = await page.$eval('[data-install="rebooting"]', (e) => e.textContent ?? '');
+    const barText = (await end?.evaluate((e) => `${e.getAttribute('data-install')}: ${e.textContent ?? ''}`)) ?? '';
+    expect(barText, vm1.serialTail(80)).toMatch(/^rebooting: /);
 
     // The box restarts: once the kernel says so, pull the stick and boot the NVMe disk alone, with the
     // firmware's variables (the new boot entry) and the same forwarded port, so the open page carries on.
