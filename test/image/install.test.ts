@@ -5,7 +5,7 @@
 // the next step. Prints the time the installation took under emulation and the bytes it wrote.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, truncateSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -66,12 +66,15 @@ describe('installing from the USB stick onto the internal NVMe disk', () => {
     const stick = join(work, 'stick.img');
     await makeVmDisk(report.outputs.image, stick, 0, { kernelOptions: ['systemd.journald.forward_to_console=1'] });
     const nvme = join(work, 'nvme.img');
+    writeFileSync(nvme, '');
     truncateSync(nvme, NVME_BYTES);
     // A disk with somebody's partition table (the data warning) and one too small for Stube.
     const used = join(work, 'used.img');
+    writeFileSync(used, '');
     truncateSync(used, 8 * 1024 ** 3);
     execFileSync('sgdisk', ['--new=1:2048:+1G', '--typecode=1:8300', used]);
     const small = join(work, 'small.img');
+    writeFileSync(small, '');
     truncateSync(small, 1024 ** 3);
     const vmDir = join(work, 'vm');
     mkdirSync(vmDir, { recursive: true });
