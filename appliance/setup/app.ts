@@ -25,6 +25,7 @@ import { publicIpFromRouter, writeSetupConfig, type SetupConfig } from './config
 import { emptyProgress, SetupSessions, type WizardProgress } from './wizard.js';
 import { bandwidthRoutes } from './bandwidth.js';
 import { TokenBucket } from '../meeting/rate.js';
+import { installRoutes, type InstallRouteDeps } from './install.js';
 
 export interface SetupOptions {
   /** Runtime folder holding this boot's code (tmpfs on the box). */
@@ -55,6 +56,8 @@ export interface SetupDeps {
   onDone: (config: SetupConfig) => Promise<void>;
   /** Whether setup was completed (at start: setup.json exists). */
   done: boolean;
+  /** The install step (onto the internal disk); absent: the step answers 404 and the wizard skips it. */
+  install?: Pick<InstallRouteDeps, 'progressFile' | 'readChoice' | 'carried'>;
 }
 
 export interface SetupApp {
@@ -276,6 +279,7 @@ export function createSetupApp(deps: SetupDeps): SetupApp {
   });
 
   api.route('/bandwidth', bandwidthRoutes(null));
+  if (deps.install) api.route('/install', installRoutes({ ...deps.install, dataDir: opts.dataDir, code: opts.code, system: deps.system, log }));
   app.route('/setup/api', api);
   return {
     app,

@@ -35,10 +35,13 @@ export function codesEqual(expected: string, input: string): boolean {
 
 export const CODE_FILE = 'setup-code';
 
-/** Makes this boot's code and writes it (mode 0600) where the console banner reads it. */
-export async function createBootCode(runtimeDir: string): Promise<string> {
+/**
+ * Makes this boot's code and writes it (mode 0600) where the console banner reads it. `carried` is the
+ * code of the boot before an installation onto the internal disk (setup/install.ts), which stays valid.
+ */
+export async function createBootCode(runtimeDir: string, carried?: string): Promise<string> {
   await mkdir(runtimeDir, { recursive: true, mode: 0o700 });
-  const code = generateCode();
+  const code = carried ?? generateCode();
   await writeFile(join(runtimeDir, CODE_FILE), formatCode(code) + '\n', { mode: 0o600 });
   return code;
 }

@@ -15,6 +15,10 @@ import { readSetupConfig } from './config.js';
 import { readHardware } from './hardware.js';
 import { RouterSession } from './router.js';
 import { helperClient } from '../system/client.js';
+import { INSTALLED_NOTICE_FILE, takeCarry } from './install.js';
+import { findBootDisk, isRemovable, readDisks, readInstallChoice } from '../install/disks.js';
+import { MIN_DATA_BYTES } from '../install/layout.js';
+import { mkdir, writeFile } from 'node:fs/promises';
 
 export interface MountSetupOptions {
   settings: Settings;
@@ -44,7 +48,14 @@ export interface MountedSetup {
 export async function mountSetup(o: MountSetupOptions): Promise<MountedSetup> {
   const { settings, setup, log } = o;
   const done = (await readSetupConfig(settings.dataDir)) !== null;
-  const code = done ? null : await createBootCode(setup.runtimeDir);
+  // After an installation onto the internal disk, the stick's boot's code stays valid (read once).
+  const carried = done ? null : await takeCarry(settings.dataDir, runningFromInternalDisk);
+  // The console banner waits for the code file, so the notice is written before it.
+  if (carried) {
+    await mkdir(setup.runtimeDir, { recursive: true, mode: 0o700 });
+    await writeFile(join(setup.runtimeDir, INSTALLED_NOTICE_FILE), 'You can remove the USB stick now.\n', { mode: 0o644 });
+  }
+  const code = done ? null : await createBootCode(setup.runtimeDir, carried?.code);
   const challenges = new ChallengeStore();
   const system = helperClient(setup.helperSocket);
   const listen = settings.https ?? settings.http;
@@ -80,6 +91,12 @@ export async function mountSetup(o: MountSetupOptions): Promise<MountedSetup> {
       await system.call('restartUnit', { unit: 'stube.service' });
     },
     done,
+    install: {
+      progressFile: join(setup.runtimeDir, 'install-progress.json'),
+      // The helper checks the same minimum again from the stick's partition table.
+      readChoice: () => readInstallChoice(MIN_DATA_BYTES),
+      carried,
+    },
   });
   const routes = new Hono();
   routes.route('/', wizard.app);
@@ -104,6 +121,12 @@ export async function mountSetup(o: MountSetupOptions): Promise<MountedSetup> {
       await wizard.close();
     },
   };
+}
+
+async function runningFromInternalDisk(): Promise<boolean> {
+  const [boot, disks] = await Promise.all([findBootDisk(), readDisks()]);
+  const disk = disks.find((d) => d.name === boot);
+  return disk !== undefined && !isRemovable(disk);
 }
 
 /** The certificate files the privileged helper writes (its STUBE_TLS_DIR). */

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../log.js';
 import { startHelper } from './helper.js';
 import type { SystemContext } from './operations.js';
+import { createInstallHost } from '../install/host.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -29,6 +30,8 @@ async function writeAtomic(path: string, data: string, mode: number): Promise<vo
   await rename(tmp, path);
 }
 
+const log = createLogger({ level: process.env.STUBE_LOG_LEVEL === 'debug' ? 'debug' : 'info', scope: 'system' });
+
 const ctx: SystemContext = {
   exec: (argv) =>
     new Promise((res, rej) => {
@@ -43,6 +46,11 @@ const ctx: SystemContext = {
     templatesDir: process.env.STUBE_TEMPLATES_DIR ?? resolve(here, '../../../templates'),
   },
   turnRelay: turnRelayFacts(process.env.STUBE_TURN_USER ?? 'stube-turn', process.env.STUBE_TURN_RELAY_PORTS ?? '40000-40199'),
+  installer: createInstallHost({
+    progressFile: process.env.STUBE_INSTALL_PROGRESS ?? '/run/stube/install-progress.json',
+    dataDir: process.env.STUBE_DATA_DIR ?? '/var/lib/stube',
+    log: log.child('install'),
+  }),
 };
 
 /** The image's unit sets these from the image config; a malformed value stops the helper at start. */
@@ -53,6 +61,5 @@ function turnRelayFacts(user: string, ports: string): SystemContext['turnRelay']
 }
 
 const gid = process.env.STUBE_HELPER_GID ? Number(process.env.STUBE_HELPER_GID) : null;
-const log = createLogger({ level: process.env.STUBE_LOG_LEVEL === 'debug' ? 'debug' : 'info', scope: 'system' });
 const helper = await startHelper({ socketPath: process.env.STUBE_HELPER_SOCKET ?? '/run/stube/system.sock', gid, ctx, log });
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => void helper.close().then(() => process.exit(0)));

@@ -5,6 +5,7 @@ import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { renderChecked } from './render.js';
+import { checkInstallRequest, type InstallHost } from '../install/host.js';
 
 export interface SystemContext {
   /** Runs a command given as an argument array; rejects on a non-zero exit. */
@@ -20,18 +21,23 @@ export interface SystemContext {
   };
   /** Facts of the image the firewall keeps (the TURN user's egress wall), never taken from a caller. */
   turnRelay: { user: string; first: number; last: number };
+  /** Installing onto an internal disk (appliance/install/); absent where the helper cannot do it. */
+  installer?: InstallHost;
 }
 
 export interface WriteCertificateArgs { certPem: string; keyPem: string }
 export interface SetFirewallArgs { https: number; turn: number; rtpFirst: number; rtpLast: number; acmeHttp: number | null; mdnsName: string }
 export interface RestartUnitArgs { unit: 'stube.service' | 'stube-janus.service' | 'stube-turn.service' }
 export type RebootArgs = Record<string, never>;
+/** The whole disk to install onto, and what the person typed or ticked to confirm: the disk's name or serial. */
+export interface InstallToDiskArgs { disk: string; confirmation: string }
 
 export interface OperationArgs {
   writeCertificate: WriteCertificateArgs;
   setFirewall: SetFirewallArgs;
   restartUnit: RestartUnitArgs;
   reboot: RebootArgs;
+  installToDisk: InstallToDiskArgs;
 }
 export type OperationName = keyof OperationArgs;
 
@@ -68,6 +74,16 @@ const schemas: { [K in OperationName]: ValidateFunction<OperationArgs[K]> } = {
     additionalProperties: false,
   } satisfies JSONSchemaType<RestartUnitArgs>),
   reboot: ajv.compile<RebootArgs>({ type: 'object', properties: {}, required: [], additionalProperties: false } as unknown as JSONSchemaType<RebootArgs>),
+  installToDisk: ajv.compile<InstallToDiskArgs>({
+    type: 'object',
+    properties: {
+      // Whole disks only: no partitions, loop or device-mapper devices.
+      disk: { type: 'string', pattern: '^/dev/(sd[a-z]{1,2}|vd[a-z]{1,2}|nvme[0-9]{1,2}n[0-9]{1,2}|mmcblk[0-9]{1,2})$' },
+      confirmation: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+    required: ['disk', 'confirmation'],
+    additionalProperties: false,
+  } satisfies JSONSchemaType<InstallToDiskArgs>),
 };
 
 export class RefusedError extends Error {
@@ -112,6 +128,13 @@ const runners: { [K in OperationName]: Runner<K> } = {
   },
   async reboot(_args, ctx) {
     await ctx.exec(['systemctl', 'reboot']);
+  },
+  async installToDisk(args, ctx) {
+    if (!ctx.installer) throw new RefusedError('installToDisk: not available on this system');
+    // Re-read the disks now: the wizard's list may be minutes old and a disk may have gone.
+    const check = checkInstallRequest(await ctx.installer.survey(), args.disk, args.confirmation, ctx.installer.running());
+    if (!check.ok) throw new RefusedError(`installToDisk: ${check.reason}`);
+    ctx.installer.begin(check.disk);
   },
 };
 

@@ -77,8 +77,13 @@ export function serviceEnvironment(f: ApplianceFacts): Record<string, string> {
 }
 
 /** The privileged helper's environment (read by appliance/system/main.ts). */
+/** Where udev links the boot disk's ESP and data partition (under /dev). */
+export const BOOT_DISK_LINKS = 'disk/stube';
+
 export function systemHelperEnvironment(f: ApplianceFacts): Record<string, string> {
   return {
+    STUBE_DATA_DIR: f.paths.data,
+    STUBE_INSTALL_PROGRESS: `${f.paths.setupRuntime}/install-progress.json`,
     NODE_ENV: 'production',
     STUBE_HELPER_SOCKET: f.paths.helperSocket,
     STUBE_HELPER_GID: String(f.ids.service),
@@ -177,9 +182,14 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     { target: 'root', path: '/etc/issue', template: 'console/issue', data: { version: f.version, mdnsName: f.mdnsName, portSuffix }, mode: 0o644 },
     {
       target: 'root', path: '/etc/fstab', template: 'boot/fstab',
-      data: { espLabel: PARTITION_LABELS.esp, dataLabel: PARTITION_LABELS.data, dataMount: p.data, varTmpfsPercent: 20 },
+      data: { linkDir: `/dev/${BOOT_DISK_LINKS}`, dataMount: p.data, varTmpfsPercent: 20 },
       mode: 0o644,
     },
+    // ESP and data are mounted from the disk the root is on, never from a USB stick with the same names.
+    { target: 'root', path: '/usr/lib/udev/rules.d/61-stube-boot-disk.rules', template: 'udev/stube-boot-disk.rules', data: {
+      espLabel: PARTITION_LABELS.esp, dataLabel: PARTITION_LABELS.data, script: `${p.libexec}/stube-on-boot-disk`, linkDir: BOOT_DISK_LINKS,
+    }, mode: 0o644 },
+    script('stube-on-boot-disk', {}),
     ...repart,
     { target: 'root', path: '/usr/lib/sysusers.d/stube.conf', template: 'systemd/stube.sysusers', data: {
       serviceUser: u.service, turnUser: u.turn, dataDir: p.data, ids: { ...f.ids },
@@ -217,7 +227,7 @@ export function systemFiles(config: ImageConfig, f: ApplianceFacts, plan: Partit
     }),
     script('stube-console-banner', {
       version: f.version, mdnsName: f.mdnsName, portSuffix, waitSeconds: 120,
-      codeFile: `${p.setupRuntime}/setup-code`, setupDoneFile: `${p.data}/setup.json`,
+      codeFile: `${p.setupRuntime}/setup-code`, setupDoneFile: `${p.data}/setup.json`, installedFile: `${p.setupRuntime}/installed-from-stick`,
     }),
     { target: 'root', path: '/etc/stube/turnserver.conf', template: 'coturn/turnserver.conf', data: {
       ...coturnLimits(), listeningIps: [], turnPort: f.ports.turn, realm: f.mdnsName, hostname: f.hostname, relayFirst, relayLast,

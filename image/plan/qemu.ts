@@ -13,6 +13,12 @@ export interface QemuInput {
   readonly serial: { readonly file: string } | 'stdio';
   readonly memoryMiB: number;
   readonly cpus: number;
+  /** How the boot disk is attached: virtio (default), a USB stick on an xHCI controller, or NVMe. */
+  readonly diskBus?: 'virtio' | 'usb' | 'nvme';
+  /** Serial number of the boot disk when it is NVMe. */
+  readonly diskSerial?: string;
+  /** Extra NVMe disks (the box's internal disk in the install test). */
+  readonly nvme?: readonly { readonly file: string; readonly serial: string }[];
 }
 
 export function qemuArgs(input: QemuInput): string[] {
@@ -29,7 +35,15 @@ export function qemuArgs(input: QemuInput): string[] {
     '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${input.ovmfCode}`,
     '-drive', `if=pflash,format=raw,unit=1,file=${input.ovmfVars}`,
     '-drive', `if=none,id=disk0,format=raw,file=${input.disk}`,
-    '-device', 'virtio-blk-pci,drive=disk0,bootindex=1',
+    ...(input.diskBus === 'usb'
+      ? ['-device', 'qemu-xhci,id=xhci', '-device', 'usb-storage,bus=xhci.0,drive=disk0,removable=on,bootindex=1']
+      : input.diskBus === 'nvme'
+        ? ['-device', `nvme,drive=disk0,serial=${input.diskSerial ?? 'STUBE0'},bootindex=1`]
+        : ['-device', 'virtio-blk-pci,drive=disk0,bootindex=1']),
+    ...(input.nvme ?? []).flatMap((d, i) => [
+      '-drive', `if=none,id=nvme${i},format=raw,file=${d.file}`,
+      '-device', `nvme,drive=nvme${i},serial=${d.serial},bootindex=${i + 2}`,
+    ]),
     '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${input.hostPort}-:${input.guestPort}`,
     '-device', 'virtio-net-pci,netdev=net0',
     '-device', 'virtio-rng-pci',

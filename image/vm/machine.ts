@@ -19,6 +19,11 @@ export interface VmOptions {
   readonly interactive?: boolean;
   /** Port on 127.0.0.1 to forward; a free one when omitted. */
   readonly hostPort?: number;
+  /** Attach the disk as a USB stick or an NVMe disk instead of a virtio disk. */
+  readonly diskBus?: 'virtio' | 'usb' | 'nvme';
+  readonly diskSerial?: string;
+  /** Extra NVMe disks (raw files) with their serial numbers. */
+  readonly nvme?: readonly { readonly file: string; readonly serial: string }[];
 }
 
 export interface HealthAnswer {
@@ -110,6 +115,9 @@ export class Vm {
       serial: options.interactive ? 'stdio' : { file: serialLog },
       memoryMiB: options.memoryMiB ?? 2048,
       cpus: options.cpus ?? 2,
+      ...(options.diskBus ? { diskBus: options.diskBus } : {}),
+      ...(options.diskSerial ? { diskSerial: options.diskSerial } : {}),
+      ...(options.nvme ? { nvme: options.nvme } : {}),
     });
     const proc = spawn('qemu-system-x86_64', args, { stdio: options.interactive ? 'inherit' : ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -6,8 +6,9 @@ import type { JSX } from 'preact';
 import { call, setToken, ApiError, authHeaders } from './api.js';
 import { measure, type Measurement } from './measure.js';
 import { isKey, pickLang, translate, type Key, type Lang } from './i18n.js';
+import { InstallStep, rememberCode } from './InstallStep.js';
 
-const STEPS = ['code', 'hardware', 'line', 'network', 'domain', 'certificate', 'admin', 'done'] as const;
+const STEPS = ['code', 'install', 'hardware', 'line', 'network', 'domain', 'certificate', 'admin', 'done'] as const;
 type Step = (typeof STEPS)[number];
 
 interface Forward { protocol: string; externalFrom: number; externalTo: number; internalFrom: number; purpose: 'https' | 'acme' | 'media' | 'turn' }
@@ -48,7 +49,7 @@ export function Wizard() {
         <h2 id="step-title" ref={heading} tabIndex={-1}>
           {t(`step.${step}` as Key)}
         </h2>
-        <StepView step={step} t={t} next={next} />
+        {step === 'install' ? <InstallStep t={t} next={next} lang={lang} setLang={setLang} /> : <StepView step={step} t={t} next={next} />}
       </section>
     </main>
   );
@@ -87,7 +88,7 @@ function Status(props: { busy: boolean; error: string; t: T }) {
   );
 }
 
-function StepView(props: { step: Step; t: T; next: () => void }): JSX.Element {
+function StepView(props: { step: Exclude<Step, 'install'>; t: T; next: () => void }): JSX.Element {
   switch (props.step) {
     case 'code':
       return <CodeStep {...props} />;
@@ -122,6 +123,7 @@ function CodeStep({ t, next }: StepProps) {
       async () => {
         const r = await call<{ token: string }>('/session', { code });
         setToken(r.token);
+        rememberCode(code);
         next();
       },
       { wrongCode: () => t('code.wrong'), rateLimited: (e) => t('code.limited', { s: Number(e.body.retryAfterS ?? 60) }), notLocal: () => t('code.notLocal') },

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { qemuArgs, type QemuInput } from '../../image/plan/qemu.js';
+
+const base: QemuInput = { disk: 'd.img', ovmfCode: 'c.fd', ovmfVars: 'v.fd', accel: 'tcg', hostPort: 1, guestPort: 443, serial: { file: 's.log' }, memoryMiB: 2048, cpus: 2 };
+const after = (args: string[], flag: string): string[] => args.flatMap((a, i) => (a === flag ? [args[i + 1] ?? ''] : []));
+
+describe('qemu disks for the install test', () => {
+  it('attaches the boot disk by virtio unless told otherwise', () => {
+    expect(after(qemuArgs(base), '-device')).toContain('virtio-blk-pci,drive=disk0,bootindex=1');
+  });
+
+  it('attaches the image as a removable USB stick on xHCI, with extra NVMe disks after it in boot order', () => {
+    const args = qemuArgs({ ...base, diskBus: 'usb', nvme: [{ file: 'n.img', serial: 'S1' }, { file: 'm.img', serial: 'S2' }] });
+    const devices = after(args, '-device');
+    expect(devices).toContain('qemu-xhci,id=xhci');
+    expect(devices).toContain('usb-storage,bus=xhci.0,drive=disk0,removable=on,bootindex=1');
+    expect(devices).toContain('nvme,drive=nvme0,serial=S1,bootindex=2');
+    expect(devices).toContain('nvme,drive=nvme1,serial=S2,bootindex=3');
+    expect(after(args, '-drive')).toContain('if=none,id=nvme1,format=raw,file=m.img');
+    expect(devices.some((d) => d.startsWith('virtio-blk'))).toBe(false);
+  });
+
+  it('boots an NVMe disk alone (the stick pulled)', () => {
+    expect(after(qemuArgs({ ...base, diskBus: 'nvme', diskSerial: 'S1' }), '-device')).toContain('nvme,drive=disk0,serial=S1,bootindex=1');
+  });
+});
