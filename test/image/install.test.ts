@@ -88,7 +88,8 @@ describe('installing from the USB stick onto the internal NVMe disk', () => {
     const code = await waitSerial(vm1, /Setup code: ([A-Z0-9]{5}-[A-Z0-9]{5})/, 300_000);
     await vm1.waitForHttps('/setup', Date.now() + 120_000);
 
-    browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--ignore-certificate-errors', '--lang=en-US'] });
+    // The install step waits minutes for one selector: raise puppeteer's 180 s limit per protocol call.
+    browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, protocolTimeout: 40 * 60_000, args: ['--no-sandbox', '--ignore-certificate-errors', '--lang=en-US'] });
     const page: Page = await browser.newPage();
     await page.goto(`https://127.0.0.1:${vm1.hostPort}/setup`, { waitUntil: 'load', timeout: 120_000 });
     await page.waitForSelector('#setup-code', { timeout: 60_000 });
