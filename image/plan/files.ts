@@ -76,10 +76,10 @@ export function serviceEnvironment(f: ApplianceFacts): Record<string, string> {
   };
 }
 
-/** The privileged helper's environment (read by appliance/system/main.ts). */
 /** Where udev links the boot disk's ESP and data partition (under /dev). */
 export const BOOT_DISK_LINKS = 'disk/stube';
 
+/** The privileged helper's environment (read by appliance/system/main.ts). */
 export function systemHelperEnvironment(f: ApplianceFacts): Record<string, string> {
   return {
     STUBE_DATA_DIR: f.paths.data,

@@ -2,10 +2,9 @@
 // show for the box's answer, how progress reads, and which disks may be confirmed.
 import type { Key } from './i18n.js';
 
-export type DiskKind = 'nvme' | 'ssd' | 'hdd' | 'usb' | 'other';
-export type Refusal = 'tooSmall' | 'readOnly' | 'removable' | 'bootDisk';
-export type Phase = 'checking' | 'partitioning' | 'copying' | 'verifying' | 'data' | 'bootEntry' | 'done' | 'failed';
-export type Failure = 'diskVanished' | 'writeError' | 'verifyMismatch' | 'noSpace' | 'bootEntryRefused' | 'failed';
+// The box's own names for kinds, refusals, phases and failures: one definition on both sides.
+import type { DiskKind, RefusalReason as Refusal } from '../../../appliance/install/disks.js';
+import type { InstallFailure as Failure, InstallPhase as Phase } from '../../../appliance/install/progress.js';
 
 export interface Candidate {
   name: string;
