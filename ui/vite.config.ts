@@ -6,13 +6,15 @@ import { defineConfig } from 'vite';
 const uiRoot = fileURLToPath(new URL('.', import.meta.url));
 const outDir = fileURLToPath(new URL('../dist/ui', import.meta.url));
 
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root: uiRoot,
   base: '/',
   publicDir: false,
   // JSX through Preact's automatic runtime, compiled by Vite's own transformer (no framework plugin).
+  // Production JSX whenever we build: Vite picks the development runtime unless NODE_ENV says otherwise,
+  // and that embeds every component's absolute source path (the build machine's folders) in the bundle.
   oxc: {
-    jsx: { runtime: 'automatic', importSource: 'preact' },
+    jsx: { runtime: 'automatic', importSource: 'preact', development: command === 'serve' },
   },
   build: {
     outDir,
@@ -38,4 +40,4 @@ export default defineConfig({
       '/ws': { target: 'ws://127.0.0.1:8080', ws: true },
     },
   },
-});
+}));
