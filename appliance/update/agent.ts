@@ -22,8 +22,10 @@ export interface UpdateAgentDeps {
   readonly notifyModerators: (message: string) => number;
   readonly log: Logger;
   readonly now?: () => Date;
-  /** How often the agent looks at its schedule and the helper's status. */
+  /** How often the agent looks at its schedule. */
   readonly tickMs?: number;
+  /** How often it looks at the helper's status while a request is out (each step follows at once). */
+  readonly waitTickMs?: number;
 }
 
 /** What survives a restart: the version we switched to, to tell an update from a rollback afterwards. */
@@ -87,9 +89,20 @@ export class UpdateAgent {
     agent.#state = await agent.#loadState();
     if (agent.#state.underWay) agent.#state = { ...agent.#state, lastCheck: null };
     await agent.#afterRestart();
-    agent.#timer = setInterval(() => void agent.tick(), deps.tickMs ?? 30_000);
-    agent.#timer.unref();
+    agent.#schedule();
     return agent;
+  }
+
+  /** The next look: soon while the helper works on a request (so the steps follow each other without a
+   * schedule's pause in between), at the schedule's pace otherwise. */
+  #schedule(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#closed) return;
+    const ms = this.#waiting ? (this.#deps.waitTickMs ?? 2_000) : (this.#deps.tickMs ?? 30_000);
+    this.#timer = setTimeout(() => {
+      void this.tick().finally(() => this.#schedule());
+    }, ms);
+    this.#timer.unref();
   }
 
   get #settingsFile(): string {
@@ -116,14 +129,18 @@ export class UpdateAgent {
 
   /** Did the restart we asked for bring up the new version, or did the boot loader fall back? */
   async #afterRestart(): Promise<void> {
-    const s = this.#state.switching;
+    const last = this.#state.lastResult;
+    // The new version's own agent may have said "updated" on one of its tries before it failed its
+    // health check; running the version it came from again means the boot loader fell back.
+    const s = this.#state.switching
+      ?? (last?.kind === 'updated' && last.from === this.#deps.currentVersion && last.to !== this.#deps.currentVersion ? last : null);
     if (!s) return;
     const at = this.#now().toISOString();
     const result: UpdateResult = this.#deps.currentVersion === s.to
       ? { kind: 'updated', from: s.from, to: s.to, at, message: `Updated from ${s.from} to ${s.to}.` }
       : {
         kind: 'rolled-back', from: s.from, to: s.to, at,
-        message: `Version ${s.to} did not start properly, so the box went back to ${this.#deps.currentVersion} by itself.`,
+        message: `Version ${s.to} did not start properly, so the box went back to ${this.#deps.currentVersion} by itself. It installs a newer version when one comes out; "Update now" tries ${s.to} again.`,
       };
     this.#deps.log[result.kind === 'updated' ? 'info' : 'warn'](`update ${result.kind}`, { from: s.from, to: s.to, running: this.#deps.currentVersion });
     await this.#saveState({ switching: null, lastResult: result });
@@ -140,6 +157,7 @@ export class UpdateAgent {
   async #ask(op: HelperOp): Promise<void> {
     const id = randomUUID();
     this.#waiting = { id, op, since: Date.now() };
+    this.#schedule();
     // The path unit starts the root helper when this file is written (closed after writing).
     await writeFile(join(this.#deps.runDir, REQUEST_FILE), `${JSON.stringify({ id, op })}\n`, { mode: 0o640 });
     this.#deps.log.info('update helper asked', { op });
@@ -182,6 +200,13 @@ export class UpdateAgent {
         return;
       }
       const automatic = this.#settings.automatic || this.#nowRequested;
+      if (op === 'check' && h.available && automatic && !this.#nowRequested && this.#failedBefore(h.available.version)) {
+        // The box fell back from this very version: installing it again would only repeat the failed
+        // boots. It waits for a newer one; "update now" tries it again on the host's word.
+        this.#deps.log.info('update skipped: this version failed to start before', { version: h.available.version });
+        if (this.#state.underWay) await this.#saveState({ underWay: false });
+        return;
+      }
       if (op === 'check' && h.available && automatic) {
         await this.#saveState({ underWay: true });
         return this.#ask('download');
@@ -197,6 +222,11 @@ export class UpdateAgent {
     if (this.#settings.channel.kind !== 'none' && checkDue(now, this.#state.lastCheck ? new Date(this.#state.lastCheck) : null, this.#settings.checkEveryHours)) {
       await this.#ask('check');
     }
+  }
+
+  #failedBefore(version: string): boolean {
+    const last = this.#state.lastResult;
+    return last?.kind === 'rolled-back' && last.to === version;
   }
 
   #waitingFor(now: Date): 'window' | 'meetings' | null {
@@ -261,6 +291,6 @@ export class UpdateAgent {
 
   close(): void {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) clearTimeout(this.#timer);
   }
 }

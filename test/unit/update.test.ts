@@ -260,6 +260,53 @@ describe('the update agent', () => {
     const updated = await agent('0.2.0');
     expect(updated.view().lastResult).toMatchObject({ kind: 'updated', to: '0.2.0' });
   });
+  it('says "rolled back" even when the failed version had time to say "updated" before it failed its health check', async () => {
+    writeFileSync(join(dir, 'update-state.json'), JSON.stringify({ lastCheck: null, switching: { from: '0.1.0', to: '0.2.0', at: now.toISOString() }, lastResult: null }));
+    (await agent('0.2.0')).close(); // one of 0.2.0's tries: its service started, then the boot was not blessed
+    const back = await agent('0.1.0');
+    expect(back.view().lastResult).toMatchObject({ kind: 'rolled-back', from: '0.1.0', to: '0.2.0' });
+  });
+
+  it('after falling back does not install the failed version again by itself; a newer one, or "update now", does', async () => {
+    writeFileSync(join(dir, 'update-settings.json'), JSON.stringify({ ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/media/usb0' }, window: { start: '03:00', hours: 1 } }));
+    writeFileSync(join(dir, 'update-state.json'), JSON.stringify({ lastCheck: null, switching: { from: '0.1.0', to: '0.2.0', at: now.toISOString() }, lastResult: null }));
+    const a = await agent('0.1.0');
+    await settle(a);
+    expect(helper.requests).toEqual(['check']);
+    expect(a.view().lastResult?.kind).toBe('rolled-back');
+    helper.offer = '0.2.1';
+    await a.checkNow();
+    await settle(a);
+    expect(helper.requests).toEqual(['check', 'check', 'download', 'install']);
+
+    helper.requests.length = 0;
+    helper.offer = '0.2.0';
+    rmSync(join(dir, 'status.json'));
+    a.close();
+    const b = await agent('0.1.0');
+    await b.checkNow();
+    await settle(b);
+    expect(helper.requests).toEqual(['check']);
+    await b.updateNow();
+    await settle(b);
+    expect(helper.requests).toEqual(['check', 'check', 'download', 'install', 'reboot']);
+  });
+
+  it('takes the next step as soon as the helper has finished one, not at the next scheduled look', async () => {
+    const a = await UpdateAgent.create({
+      runDir: dir, dataDir: dir, currentVersion: '0.1.0', log, tickMs: 3_600_000, waitTickMs: 20,
+      participants: () => 0, notifyModerators: () => 0,
+    });
+    agents.push(a);
+    await a.setSettings({ ...DEFAULT_UPDATE_SETTINGS, automatic: true, channel: { kind: 'file', path: '/media/usb0' }, window: { start: '03:00', hours: 1 } });
+    await a.checkNow();
+    const deadline = Date.now() + 3_000;
+    while (helper.requests.length < 3 && Date.now() < deadline) {
+      helper.answer();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(helper.requests).toEqual(['check', 'download', 'install']);
+  });
 });
 
 describe('the update API', () => {
