@@ -97,8 +97,8 @@ async function listMembers(bundle: string): Promise<string[]> {
 
 async function extract(bundle: string, dir: string, members: readonly string[]): Promise<void> {
   try {
-    // 1 MiB records: tar then writes 1 MiB at a time instead of 10 KiB. The data partition is mounted
-    // sync, and in the qemu test 10 KiB synchronous writes made unpacking the slot take many minutes.
+    // 1 MiB records: tar then writes 1 MiB at a time instead of 10 KiB (fewer system calls, which count
+    // on a slow box and a great deal under emulation).
     await run('tar', ['--extract', '--blocking-factor=2048', '--read-full-records', '--file', bundle, '--directory', dir,
       '--no-same-owner', '--no-same-permissions', '--', ...members], { maxBuffer: 1024 * 1024 });
   } catch {
