@@ -3,13 +3,12 @@
 // (schema, name, architecture, a newer version), and the hash of every member. Only a bundle that passes
 // all of that is moved into the folder systemd-sysupdate reads. Runs in the root update helper.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import { bundleManifestSchema, bundleMembers, type BundleManifest } from './bundle-format.js';
+import { sha256File } from './digest.js';
 import { compareVersions, isVersion } from './version.js';
 
 const run = promisify(execFile);
@@ -45,11 +44,6 @@ export interface CheckOptions {
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validateManifest = ajv.compile<BundleManifest>(bundleManifestSchema);
 
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** Parses "hash  name" lines; names must be plain file names. */
 export function parseSha256Sums(text: string): Map<string, string> {
@@ -136,7 +130,7 @@ export async function checkBundle(bundle: string, opts: CheckOptions): Promise<{
     throw new BundleRefused('bad-signature', 'the update bundle is not signed with this box\'s update key');
   }
   const sums = parseSha256Sums(await readFile(join(meta, 'SHA256SUMS'), 'utf8'));
-  if (sums.get('manifest.json') !== await sha256(join(meta, 'manifest.json'))) throw new BundleRefused('hash-mismatch', 'the bundle\'s manifest does not match its signed checksums');
+  if (sums.get('manifest.json') !== await sha256File(join(meta, 'manifest.json'))) throw new BundleRefused('hash-mismatch', 'the bundle\'s manifest does not match its signed checksums');
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(join(meta, 'manifest.json'), 'utf8'));
@@ -152,7 +146,7 @@ export async function checkBundle(bundle: string, opts: CheckOptions): Promise<{
   for (const f of payloadNames) if (!sums.has(f)) throw new BundleRefused('bad-manifest', `the signed checksums do not cover ${f}`);
   await extract(bundle, payload, payloadNames);
   for (const f of payloadNames) {
-    if (await sha256(join(payload, f)) !== sums.get(f)) throw new BundleRefused('hash-mismatch', `${f} in the bundle does not match its signed checksum`);
+    if (await sha256File(join(payload, f)) !== sums.get(f)) throw new BundleRefused('hash-mismatch', `${f} in the bundle does not match its signed checksum`);
   }
   return { manifest, payload };
 }

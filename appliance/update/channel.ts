@@ -7,7 +7,7 @@ import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash } from 'node:crypto';
+import { READ_CHUNK_BYTES, sha256File } from './digest.js';
 import type { Channel } from './settings.js';
 import { isVersion } from './version.js';
 
@@ -82,11 +82,6 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-async function sha256(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /**
  * Downloads the pointer's bundle into `dir` (<file>.part while incomplete, resumed from where it stopped)
@@ -95,7 +90,7 @@ async function sha256(file: string): Promise<string> {
 export async function downloadBundle(channel: Channel, pointer: ChannelPointer, dir: string, currentVersion: string,
   progress: (bytes: number) => void = () => {}): Promise<string> {
   const final = join(dir, pointer.file);
-  if (await sizeOf(final) === pointer.size && await sha256(final) === pointer.sha256) return final;
+  if (await sizeOf(final) === pointer.size && await sha256File(final) === pointer.sha256) return final;
   const part = `${final}.part`;
   let offset = await sizeOf(part);
   if (offset > pointer.size) {
@@ -106,7 +101,7 @@ export async function downloadBundle(channel: Channel, pointer: ChannelPointer, 
     let body: Readable;
     if (channel.kind === 'none') throw new ChannelError('no update channel is configured');
     if (channel.kind === 'file') {
-      body = createReadStream(join(channel.path, pointer.file), { start: offset });
+      body = createReadStream(join(channel.path, pointer.file), { start: offset, highWaterMark: READ_CHUNK_BYTES });
     } else {
       const res = await fetch(`${channel.url.replace(/\/+$/, '')}/${pointer.file}`, {
         headers: headers(currentVersion, offset > 0 ? { range: `bytes=${offset}-` } : {}), redirect: 'error',
@@ -127,7 +122,7 @@ export async function downloadBundle(channel: Channel, pointer: ChannelPointer, 
     await pipeline(body, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 }));
   }
   if (await sizeOf(part) !== pointer.size) throw new ChannelError('the download stopped early; it resumes at the next try');
-  if (await sha256(part) !== pointer.sha256) {
+  if (await sha256File(part) !== pointer.sha256) {
     await rm(part, { force: true });
     throw new ChannelError('the downloaded bundle does not match the channel\'s checksum; it will be downloaded again');
   }
