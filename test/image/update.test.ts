@@ -280,7 +280,33 @@ function editDataPartition(disk: string, files: { local: string; path: string; u
     const cmd = join(work, 'data.debugfs');
     writeFileSync(cmd, `${script.join('\n')}\n`);
     execFileSync('debugfs', ['-w', '-f', cmd, loop], { stdio: 'ignore' });
-    for (const f of files) expect(execFileSync('debugfs', ['-R', `stat ${f.path}`, loop], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toMatch(/Type: regular/);
+    // Whole files only: debugfs quietly writes what fits when the file system is full.
+    for (const f of files) {
+      const st = execFileSync('debugfs', ['-R', `stat ${f.path}`, loop], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      expect(st).toMatch(/Type: regular/);
+      expect(Number(/Size: (\d+)/.exec(st)?.[1]), f.path).toBe(statSync(f.local).size);
+    }
+  } finally {
+    execFileSync('losetup', ['--detach', loop]);
+  }
+}
+
+/**
+ * Grows the data partition and its file system to the end of the disk, as systemd-repart and growfs do on
+ * the first boot, so that the test can put a bundle (larger than the image's data partition) into the
+ * update folder before that boot.
+ */
+function growDataPartition(disk: string): void {
+  const e = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
+  if (!e) throw new Error('no data partition');
+  execFileSync('sfdisk', ['--quiet', '--relocate', 'gpt-bak-std', disk]);
+  execFileSync('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '-N', String(e.number), disk], { input: ',+\n' });
+  const grown = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
+  if (!grown || grown.lastLba <= e.lastLba || grown.partUuid !== e.partUuid) throw new Error('the data partition did not grow');
+  const loop = execFileSync('losetup', ['--find', '--show', '--offset', String(grown.firstLba * 512), '--sizelimit', String((grown.lastLba - grown.firstLba + 1) * 512), disk], { encoding: 'utf8' }).trim();
+  try {
+    execFileSync('e2fsck', ['-f', '-y', loop], { stdio: 'ignore' });
+    execFileSync('resize2fs', [loop], { stdio: 'ignore' });
   } finally {
     execFileSync('losetup', ['--detach', loop]);
   }
@@ -381,6 +407,7 @@ describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
   it('first boot is marked good; 0.2.0 waits in the update folder; power cut while the inactive slot is written: the old version boots, data intact', async () => {
     disk = join(work, 'disk.img');
     await makeVmDisk(report.outputs.image, disk, GROW_BYTES, { kernelOptions: VM_KERNEL_OPTIONS });
+    growDataPartition(disk);
     // The host's choices and the update folder, as the admin panel and a USB stick copy would leave them.
     const settings: UpdateSettings = { ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/var/lib/stube/channel' }, checkEveryHours: 1, window: { start: '00:00', hours: 24 } };
     writeFileSync(join(work, 'update-settings.json'), JSON.stringify(settings));
