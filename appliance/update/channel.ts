@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { READ_CHUNK_BYTES, sha256File } from './digest.js';
-import type { Channel } from './settings.js';
+import type { DirectChannel } from './settings.js';
 import { isVersion } from './version.js';
 
 export interface ChannelPointer {
@@ -43,7 +43,7 @@ function headers(currentVersion: string, extra: Record<string, string> = {}): Re
 }
 
 /** Reads latest.json from the channel. */
-export async function fetchPointer(channel: Channel, currentVersion: string): Promise<ChannelPointer> {
+export async function fetchPointer(channel: DirectChannel, currentVersion: string): Promise<ChannelPointer> {
   let text: string;
   if (channel.kind === 'none') throw new ChannelError('no update channel is configured');
   if (channel.kind === 'file') {
@@ -87,7 +87,7 @@ async function sizeOf(file: string): Promise<number> {
  * Downloads the pointer's bundle into `dir` (<file>.part while incomplete, resumed from where it stopped)
  * and returns the finished file. `progress` gets the bytes so far.
  */
-export async function downloadBundle(channel: Channel, pointer: ChannelPointer, dir: string, currentVersion: string,
+export async function downloadBundle(channel: DirectChannel, pointer: ChannelPointer, dir: string, currentVersion: string,
   progress: (bytes: number) => void = () => {}): Promise<string> {
   const final = join(dir, pointer.file);
   if (await sizeOf(final) === pointer.size && await sha256File(final) === pointer.sha256) return final;

@@ -4,12 +4,14 @@
 // real bundles with a fake sysupdate and reboot; helper-main.ts wires the real ones.
 import { execFile } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BundleRefused, checkBundle, promotePayload } from './bundle-check.js';
 import { ChannelError, downloadBundle, fetchPointer } from './channel.js';
 import type { HelperRequest, HelperStatus } from './helper-protocol.js';
-import { loadUpdateSettings, UpdateSettingsError } from './settings.js';
+import { loadUpdateSettings, UpdateSettingsError, type Channel, type DirectChannel } from './settings.js';
+import { realStickDeps, withStickChannel, type StickDeps } from './usb-channel.js';
 import { compareVersions } from './version.js';
 
 const run = promisify(execFile);
@@ -34,6 +36,10 @@ export interface HelperDeps {
   /** Status so far (for progress); the helper's last word is its return value. */
   readonly report: (status: HelperStatus) => Promise<void>;
   readonly now?: () => Date;
+  /** Finding and mounting USB sticks (the real lsblk and mount unless a test says otherwise). */
+  readonly sticks?: StickDeps;
+  /** Where sticks are mounted while they are read (the unit gives the helper a private /tmp). */
+  readonly stickScratch?: string;
 }
 
 /** The real systemd-sysupdate: definitions from the image, nothing from /etc or the data partition. */
@@ -62,6 +68,12 @@ async function downloadedBundle(dir: string): Promise<string | null> {
   }
 }
 
+/** Runs `use` on the channel as the box reads it: a USB stick's folder is mounted for that time only. */
+function viaChannel<T>(channel: Channel, deps: HelperDeps, use: (c: DirectChannel) => Promise<T>): Promise<T> {
+  if (channel.kind !== 'usb') return use(channel);
+  return withStickChannel(deps.stickScratch ?? join(tmpdir(), 'stube-sticks'), (path) => use({ kind: 'file', path }), deps.sticks ?? realStickDeps);
+}
+
 export async function runRequest(request: HelperRequest, previous: HelperStatus | null, deps: HelperDeps): Promise<HelperStatus> {
   const now = deps.now ?? (() => new Date());
   const currentVersion = (await readFile(deps.paths.versionFile, 'utf8')).trim();
@@ -79,28 +91,33 @@ export async function runRequest(request: HelperRequest, previous: HelperStatus 
     switch (request.op) {
       case 'check': {
         const settings = await loadUpdateSettings(deps.paths.settings);
-        const pointer = await fetchPointer(settings.channel, currentVersion);
+        const pointer = await viaChannel(settings.channel, deps, (c) => fetchPointer(c, currentVersion));
         const newer = compareVersions(pointer.version, currentVersion) > 0;
         await report({ available: newer ? { version: pointer.version, size: pointer.size } : undefined, checkedAt: now().toISOString() });
         break;
       }
       case 'download': {
         const settings = await loadUpdateSettings(deps.paths.settings);
-        const pointer = await fetchPointer(settings.channel, currentVersion);
-        if (compareVersions(pointer.version, currentVersion) <= 0) {
+        // One pointer and its bundle from the same channel (and the same stick, mounted once).
+        const pointer = await viaChannel(settings.channel, deps, async (channel) => {
+          const p = await fetchPointer(channel, currentVersion);
+          if (compareVersions(p.version, currentVersion) <= 0) return null;
+          await mkdir(downloads, { recursive: true, mode: 0o700 });
+          // Older finished or partial bundles make room for this one.
+          for (const f of await readdir(downloads)) if (!f.startsWith(p.file)) await rm(join(downloads, f), { force: true });
+          let last = 0;
+          await downloadBundle(channel, p, downloads, currentVersion, (bytes) => {
+            if (bytes - last >= 8 * 1024 * 1024) {
+              last = bytes;
+              void deps.report({ ...status, downloaded: { version: p.version, bytes, total: p.size }, updatedAt: now().toISOString() });
+            }
+          });
+          return p;
+        });
+        if (!pointer) {
           await report({ available: undefined, checkedAt: now().toISOString() });
           break;
         }
-        await mkdir(downloads, { recursive: true, mode: 0o700 });
-        // Older finished or partial bundles make room for this one.
-        for (const f of await readdir(downloads)) if (!f.startsWith(pointer.file)) await rm(join(downloads, f), { force: true });
-        let last = 0;
-        await downloadBundle(settings.channel, pointer, downloads, currentVersion, (bytes) => {
-          if (bytes - last >= 8 * 1024 * 1024) {
-            last = bytes;
-            void deps.report({ ...status, downloaded: { version: pointer.version, bytes, total: pointer.size }, updatedAt: now().toISOString() });
-          }
-        });
         await report({ available: { version: pointer.version, size: pointer.size }, downloaded: { version: pointer.version, bytes: pointer.size, total: pointer.size } });
         break;
       }

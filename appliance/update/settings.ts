@@ -1,5 +1,5 @@
-// The host's update settings: where updates come from (an HTTPS channel, a folder such as a USB stick,
-// or nowhere), how often to look, and the maintenance window in which the box may restart. Kept on the
+// The host's update settings: where updates come from (an HTTPS channel, any USB stick with an update
+// folder, a folder, or nowhere), how often to look, and the maintenance window in which the box may restart. Kept on the
 // data partition; written by the service, read by the service and by the root update helper, so both
 // check it against the same schema.
 import { readFile } from 'node:fs/promises';
@@ -9,7 +9,12 @@ import { writeFileDurable } from '../config/durable.js';
 export type Channel =
   | { readonly kind: 'https'; readonly url: string }
   | { readonly kind: 'file'; readonly path: string }
+  /** Any USB stick with a `stube-updates` folder (see usb-channel.ts). */
+  | { readonly kind: 'usb' }
   | { readonly kind: 'none' };
+
+/** A channel the box reads directly (a USB stick is first found and mounted, then read as a folder). */
+export type DirectChannel = Exclude<Channel, { kind: 'usb' }>;
 
 export interface UpdateSettings {
   readonly channel: Channel;
@@ -45,6 +50,7 @@ export const updateSettingsSchema = {
           // A folder on removable media or on the data partition; no "..", nothing else of the system.
           properties: { kind: { const: 'file' }, path: { type: 'string', maxLength: 256, pattern: '^/(media|mnt|run/media|var/lib/stube/channel)(/[A-Za-z0-9_ -][A-Za-z0-9._ -]*)*$' } },
         },
+        { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { const: 'usb' } } },
         { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { const: 'none' } } },
       ],
     },

@@ -49,8 +49,8 @@ describe('schedule', () => {
 });
 
 describe('update settings', () => {
-  it('accepts HTTPS channels, folders on removable media, or none', () => {
-    for (const channel of [{ kind: 'https', url: 'https://updates.example.org/stube/stable' }, { kind: 'file', path: '/media/usb0/stube' }, { kind: 'none' }]) {
+  it('accepts HTTPS channels, any USB stick, folders on removable media, or none', () => {
+    for (const channel of [{ kind: 'https', url: 'https://updates.example.org/stube/stable' }, { kind: 'usb' }, { kind: 'file', path: '/media/usb0/stube' }, { kind: 'none' }]) {
       expect(parseUpdateSettings({ ...DEFAULT_UPDATE_SETTINGS, channel }).channel).toEqual(channel);
     }
   });
@@ -68,6 +68,7 @@ describe('update settings', () => {
     expect(bad({ channel: { kind: 'https', url: 'https://user:pw@updates.example.org/' } })).toMatch(/\/channel/);
     expect(bad({ channel: { kind: 'https', url: 'https://updates.example.org/?box=1' } })).toMatch(/\/channel/);
     expect(bad({ channel: { kind: 'file', path: '/etc' } })).toMatch(/\/channel/);
+    expect(bad({ channel: { kind: 'usb', path: '/dev/sdb1' } })).toMatch(/\/channel/);
     expect(bad({ channel: { kind: 'file', path: '/media/../etc' } })).toMatch(/\/channel/);
     expect(bad({ window: { start: '25:00', hours: 2 } })).toMatch(/\/window\/start/);
     expect(bad({ checkEveryHours: 0 })).toMatch(/\/checkEveryHours/);

@@ -31,12 +31,12 @@ async function call(method: string, path: string, body?: unknown): Promise<Updat
 function ScheduleForm({ settings, onSave }: { settings: UpdateSettings; onSave: (s: UpdateSettings) => Promise<void> }) {
   const [kind, setKind] = useState(settings.channel.kind);
   const [url, setUrl] = useState(settings.channel.kind === 'https' ? settings.channel.url : '');
-  const [path, setPath] = useState(settings.channel.kind === 'file' ? settings.channel.path : '/media/usb0/stube');
+  const [path, setPath] = useState(settings.channel.kind === 'file' ? settings.channel.path : '/var/lib/stube/channel');
   const [every, setEvery] = useState(settings.checkEveryHours);
   const [start, setStart] = useState(settings.window.start);
   const [hours, setHours] = useState(settings.window.hours);
   const [automatic, setAutomatic] = useState(settings.automatic);
-  const channel: UpdateSettings['channel'] = kind === 'https' ? { kind, url } : kind === 'file' ? { kind, path } : { kind: 'none' };
+  const channel: UpdateSettings['channel'] = kind === 'https' ? { kind, url } : kind === 'file' ? { kind, path } : kind === 'usb' ? { kind } : { kind: 'none' };
   return (
     <form
       class="update-schedule"
@@ -49,7 +49,8 @@ function ScheduleForm({ settings, onSave }: { settings: UpdateSettings; onSave: 
         Updates come from{' '}
         <select value={kind} onChange={(e) => setKind((e.currentTarget.value as UpdateSettings['channel']['kind']))}>
           <option value="https">an update server (HTTPS)</option>
-          <option value="file">a folder (USB stick)</option>
+          <option value="usb">a USB stick (folder “stube-updates”)</option>
+          <option value="file">a folder on the box</option>
           <option value="none">nowhere (no updates)</option>
         </select>
       </label>
@@ -57,6 +58,12 @@ function ScheduleForm({ settings, onSave }: { settings: UpdateSettings; onSave: 
         <label>
           Server address <input type="url" required value={url} maxLength={512} onInput={(e) => setUrl(e.currentTarget.value)} />
         </label>
+      )}
+      {kind === 'usb' && (
+        <p class="note">
+          Copy the update folder (latest.json and the bundle it names) onto any USB stick as “stube-updates” and plug it in.
+          The box reads it only while it looks for and copies an update, and never changes it.
+        </p>
       )}
       {kind === 'file' && (
         <label>
