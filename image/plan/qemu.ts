@@ -19,6 +19,8 @@ export interface QemuInput {
   readonly diskSerial?: string;
   /** Extra NVMe disks (the box's internal disk in the install test). */
   readonly nvme?: readonly { readonly file: string; readonly serial: string }[];
+  /** Extra USB sticks (an update stick in the update test), on the xHCI controller. */
+  readonly usbSticks?: readonly { readonly file: string }[];
 }
 
 export function qemuArgs(input: QemuInput): string[] {
@@ -43,6 +45,12 @@ export function qemuArgs(input: QemuInput): string[] {
     ...(input.nvme ?? []).flatMap((d, i) => [
       '-drive', `if=none,id=nvme${i},format=raw,file=${d.file}`,
       '-device', `nvme,drive=nvme${i},serial=${d.serial},bootindex=${i + 2}`,
+    ]),
+    // One xHCI controller for the USB boot stick and any extra stick.
+    ...(input.diskBus !== 'usb' && (input.usbSticks ?? []).length > 0 ? ['-device', 'qemu-xhci,id=xhci'] : []),
+    ...(input.usbSticks ?? []).flatMap((d, i) => [
+      '-drive', `if=none,id=stick${i},format=raw,file=${d.file}`,
+      '-device', `usb-storage,bus=xhci.0,drive=stick${i},removable=on`,
     ]),
     '-netdev', `user,id=net0,hostfwd=tcp:127.0.0.1:${input.hostPort}-:${input.guestPort}`,
     '-device', 'virtio-net-pci,netdev=net0',

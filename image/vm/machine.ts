@@ -24,6 +24,7 @@ export interface VmOptions {
   readonly diskSerial?: string;
   /** Extra NVMe disks (raw files) with their serial numbers. */
   readonly nvme?: readonly { readonly file: string; readonly serial: string }[];
+  readonly usbSticks?: readonly { readonly file: string }[];
 }
 
 export interface HealthAnswer {
@@ -118,6 +119,7 @@ export class Vm {
       ...(options.diskBus ? { diskBus: options.diskBus } : {}),
       ...(options.diskSerial ? { diskSerial: options.diskSerial } : {}),
       ...(options.nvme ? { nvme: options.nvme } : {}),
+      ...(options.usbSticks ? { usbSticks: options.usbSticks } : {}),
     });
     const proc = spawn('qemu-system-x86_64', args, { stdio: options.interactive ? 'inherit' : ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

@@ -363,6 +363,25 @@ function slotNames(disk: string): string[] {
   return parseGpt(readHead(disk, 34 * 512)).entries.map((e) => e.name);
 }
 
+/**
+ * A USB stick as a host copies a channel onto it: an MBR partition table, one FAT32 partition, and the
+ * channel folder `stube-updates/` with latest.json and the bundle.
+ */
+function makeUpdateStick(file: string, pointer: { file: string }, bundle: string): void {
+  const bytes = statSync(bundle).size + 256 * 1024 ** 2;
+  writeFileSync(file, '');
+  truncateSync(file, bytes);
+  execFileSync('sfdisk', ['--quiet', file], { input: 'label: dos\n,,c\n' });
+  execFileSync('mkfs.vfat', ['--offset', '2048', '-F', '32', '-n', 'UPDATES', file, String(Math.floor((bytes / 512 - 2048) / 2))], { stdio: 'ignore' });
+  const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
+  const fat = `${file}@@1M`;
+  const latest = join(work, 'stick-latest.json');
+  writeFileSync(latest, JSON.stringify(pointer));
+  execFileSync('mmd', ['-i', fat, '::/stube-updates'], { env });
+  execFileSync('mcopy', ['-i', fat, latest, '::/stube-updates/latest.json'], { env });
+  execFileSync('mcopy', ['-i', fat, bundle, `::/stube-updates/${pointer.file}`], { env });
+}
+
 /** Debugfs commands that break a test build: Janus cannot start (so the service never reports healthy)
  * and the build's own health deadline is 60 s instead of the shipped 600 s, so its three boot tries fit
  * into a test run. Everything else — boot counting, the restart after a failed try, the fallback — is
@@ -390,10 +409,10 @@ describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
   const marker = `written before the update ${Date.now()}\n`;
   const BROKEN = '0.3.0';
 
-  async function start(): Promise<Vm> {
+  async function start(usbSticks?: { file: string }[]): Promise<Vm> {
     const dir = join(work, `boot${++boot}`);
     mkdirSync(dir, { recursive: true });
-    const vm = await Vm.start({ disk, dir });
+    const vm = await Vm.start({ disk, dir, ...(usbSticks ? { usbSticks } : {}) });
     vms.push(vm);
     return vm;
   }
@@ -473,9 +492,20 @@ describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
     const broken = await variantBundle(BROKEN, { debugfs: breakService, changelog: `Test build ${BROKEN}, made to fail` });
     console.log(`[update] broken test bundle ${BROKEN} made in ${Math.round((Date.now() - t) / 1000)} s`);
     const pointer = { version: BROKEN, file: broken.replace(/^.*\//, ''), size: statSync(broken).size, sha256: await sha256File(broken) };
-    editDataPartition(disk, channelFiles(pointer, broken), [], ['/channel/latest.json', `/channel/${good.pointer.file}`]);
+    // This time from a USB stick (an offline box): the host switched the channel to "USB stick" and
+    // plugged in a stick with the channel folder; the box finds, mounts and reads it by itself.
+    const stick = join(work, 'update-stick.img');
+    makeUpdateStick(stick, pointer, broken);
+    const settings: UpdateSettings = { ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'usb' }, checkEveryHours: 1, window: { start: '00:00', hours: 24 } };
+    writeFileSync(join(work, 'update-settings.json'), JSON.stringify(settings));
+    editDataPartition(disk, [{ local: join(work, 'update-settings.json'), path: '/update-settings.json', uid: 800 }], [], ['/update-settings.json', '/channel/latest.json', `/channel/${good.pointer.file}`]);
+    // The last check (for 0.2.0) was within the hour; the host pressing "check now" in the admin panel
+    // would make the agent look again at once — here its state forgets the last check instead.
+    const before = readDataPartition(disk, ['/update-state.json'])['/update-state.json'];
+    writeFileSync(join(work, 'update-state.json'), JSON.stringify({ ...(JSON.parse(before ?? '{}') as object), lastCheck: null }));
+    editDataPartition(disk, [{ local: join(work, 'update-state.json'), path: '/update-state.json', uid: 800 }], [], ['/update-state.json']);
 
-    const vm = await start();
+    const vm = await start([{ file: stick }]);
     await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
     const upAt = Date.now();
     const downAt = await waitForSwitch(vm, Date.now() + UPDATE_DEADLINE_MS);

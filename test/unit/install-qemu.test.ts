@@ -23,4 +23,13 @@ describe('qemu disks for the install test', () => {
   it('boots an NVMe disk alone (the stick pulled)', () => {
     expect(after(qemuArgs({ ...base, diskBus: 'nvme', diskSerial: 'S1' }), '-device')).toContain('nvme,drive=disk0,serial=S1,bootindex=1');
   });
+
+  it('adds update sticks on one xHCI controller, shared with a USB boot stick, not bootable', () => {
+    const virtio = after(qemuArgs({ ...base, usbSticks: [{ file: 'u.img' }] }), '-device');
+    expect(virtio.filter((d) => d === 'qemu-xhci,id=xhci')).toHaveLength(1);
+    expect(virtio).toContain('usb-storage,bus=xhci.0,drive=stick0,removable=on');
+    const usbBoot = qemuArgs({ ...base, diskBus: 'usb', usbSticks: [{ file: 'u.img' }] });
+    expect(after(usbBoot, '-device').filter((d) => d === 'qemu-xhci,id=xhci')).toHaveLength(1);
+    expect(after(usbBoot, '-drive')).toContain('if=none,id=stick0,format=raw,file=u.img');
+  });
 });
