@@ -89,16 +89,17 @@ export class UpdateAgent {
     agent.#state = await agent.#loadState();
     if (agent.#state.underWay) agent.#state = { ...agent.#state, lastCheck: null };
     await agent.#afterRestart();
-    agent.#schedule();
+    agent.#schedule(true);
     return agent;
   }
 
   /** The next look: soon while the helper works on a request (so the steps follow each other without a
    * schedule's pause in between), at the schedule's pace otherwise. */
-  #schedule(): void {
+  #schedule(first = false): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#closed) return;
-    const ms = this.#waiting ? (this.#deps.waitTickMs ?? 2_000) : (this.#deps.tickMs ?? 30_000);
+    // The first look comes soon after the start: an update cut short by a power cut goes on at once.
+    const ms = this.#waiting ? (this.#deps.waitTickMs ?? 2_000) : first ? Math.min(5_000, this.#deps.tickMs ?? 30_000) : (this.#deps.tickMs ?? 30_000);
     this.#timer = setTimeout(() => {
       void this.tick().finally(() => this.#schedule());
     }, ms);
