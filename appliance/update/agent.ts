@@ -144,7 +144,9 @@ export class UpdateAgent {
         message: `Version ${s.to} did not start properly, so the box went back to ${this.#deps.currentVersion} by itself. It installs a newer version when one comes out; "Update now" tries ${s.to} again.`,
       };
     this.#deps.log[result.kind === 'updated' ? 'info' : 'warn'](`update ${result.kind}`, { from: s.from, to: s.to, running: this.#deps.currentVersion });
-    await this.#saveState({ switching: null, lastResult: result });
+    // After a version change, look at the channel again at once: a newer version may be waiting (one
+    // that needed this one first); after a fall-back this finds the failed one, which is left alone.
+    await this.#saveState({ switching: null, lastResult: result, lastCheck: null });
   }
 
   async #readHelper(): Promise<HelperStatus | null> {

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurable } from '../config/durable.js';
 import { parseHelperRequest, REQUEST_FILE, STATUS_FILE, type HelperStatus } from './helper-protocol.js';
-import { realReboot, realSysupdate, runRequest } from './helper.js';
+import { realBootSettled, realReboot, realSysupdate, runRequest } from './helper.js';
 
 function env(name: string): string {
   const v = process.env[name];
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     name: 'stube',
     architecture: 'amd64',
     sysupdate: realSysupdate(definitions),
+    bootSettled: realBootSettled(),
     reboot: realReboot,
     // World-readable: the service reads it; it holds versions and messages, nothing secret.
     report: (s) => writeFileDurable(statusFile, `${JSON.stringify(s)}\n`, 0o644),

@@ -36,6 +36,11 @@ export interface HelperDeps {
   /** Status so far (for progress); the helper's last word is its return value. */
   readonly report: (status: HelperStatus) => Promise<void>;
   readonly now?: () => Date;
+  /**
+   * Resolves once the running version's boot is no longer under assessment (marked good, or not counted).
+   * Until then the inactive slot is the fall-back if this boot fails, and must not be overwritten.
+   */
+  readonly bootSettled?: () => Promise<void>;
   /** Finding and mounting USB sticks (the real lsblk and mount unless a test says otherwise). */
   readonly sticks?: StickDeps;
   /** Where sticks are mounted while they are read (the unit gives the helper a private /tmp). */
@@ -46,6 +51,22 @@ export interface HelperDeps {
 export function realSysupdate(definitions: string): (version: string) => Promise<void> {
   return async (version) => {
     await run('/usr/lib/systemd/systemd-sysupdate', [`--definitions=${definitions}`, '--no-pager', 'update', version], { maxBuffer: 4 * 1024 * 1024 });
+  };
+}
+
+/**
+ * Waits while systemd-bless-boot says the running entry is "indeterminate" (it still has boot tries and
+ * was not yet marked good: /healthz/join has not answered since this boot). Gives up after `maxMs`.
+ */
+export function realBootSettled(maxMs = 20 * 60_000, everyMs = 5_000): () => Promise<void> {
+  return async () => {
+    const deadline = Date.now() + maxMs;
+    for (;;) {
+      const { stdout } = await run('/usr/lib/systemd/systemd-bless-boot', ['status']).catch(() => ({ stdout: 'clean' }));
+      if (stdout.trim() !== 'indeterminate') return;
+      if (Date.now() > deadline) throw new Error('this version has not been marked good since it started; the update waits');
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
   };
 }
 
@@ -131,6 +152,9 @@ export async function runRequest(request: HelperRequest, previous: HelperStatus 
             keyring: deps.paths.keyring, name: deps.name, architecture: deps.architecture, currentVersion, workDir: work, ...(deps.sqv ? { sqv: deps.sqv } : {}),
           });
           await promotePayload(payload, verified, manifest);
+          // A version just switched to is still on trial: its predecessor in the inactive slot is the
+          // fall-back, so the slot waits until this boot is marked good.
+          await deps.bootSettled?.();
           // In the journal: the moment the inactive slot starts being written (tests cut the power here).
           console.log(`update helper: bundle ${manifest.version} checked; writing the inactive slot`);
           await deps.sysupdate(manifest.version);

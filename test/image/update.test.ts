@@ -136,7 +136,8 @@ async function repackedBundle(version: string, patch: Partial<BundleManifest>): 
 }
 
 /** Runs the root helper's install step on `bundle`, as on the box, with systemd-sysupdate recorded. */
-async function helperInstall(bundle: string): Promise<{ status: HelperStatus; sysupdate: { version: string; files: Record<string, string> }[]; leftOver: boolean }> {
+async function helperInstall(bundle: string, bootSettled: () => Promise<void> = async () => {}): Promise<{ status: HelperStatus; sysupdate: { version: string; files: Record<string, string> }[]; leftOver: boolean; order: string[] }> {
+  const order: string[] = [];
   const priv = mkdtempSync(join(work, 'private-'));
   chmodSync(priv, 0o700);
   mkdirSync(join(priv, 'download'), { mode: 0o700 });
@@ -148,7 +149,12 @@ async function helperInstall(bundle: string): Promise<{ status: HelperStatus; sy
     paths: { private: priv, keyring, definitions: '/nonexistent', settings: join(priv, 'settings.json'), versionFile },
     name: ctx.config.name,
     architecture: ctx.config.architecture,
+    bootSettled: async () => {
+      order.push('boot settled?');
+      await bootSettled();
+    },
     sysupdate: async (version) => {
+      order.push('sysupdate');
       const files: Record<string, string> = {};
       for (const f of execFileSync('ls', [join(priv, 'verified')], { encoding: 'utf8' }).split('\n').filter(Boolean)) files[f] = await sha256File(join(priv, 'verified', f));
       calls.push({ version, files });
@@ -160,7 +166,7 @@ async function helperInstall(bundle: string): Promise<{ status: HelperStatus; sy
   });
   const leftOver = existsSync(join(priv, 'verified')) || existsSync(join(priv, 'work'));
   rmSync(priv, { recursive: true, force: true });
-  return { status, sysupdate: calls, leftOver };
+  return { status, sysupdate: calls, leftOver, order };
 }
 
 beforeAll(async () => {
@@ -220,6 +226,17 @@ describe('the update bundle', () => {
     expect(r.sysupdate).toHaveLength(1);
     const names = bundleNames('stube', NEW, derivedUuid(`stube-${NEW}`, 'partition:root-a'));
     expect(Object.keys(r.sysupdate[0]?.files ?? {}).sort()).toEqual(Object.values(names).sort());
+    expect(r.leftOver).toBe(false);
+    expect(r.order).toEqual(['boot settled?', 'sysupdate']);
+  });
+
+  it('does not write the inactive slot while the running version is still on trial (its fall-back is there)', async () => {
+    const r = await helperInstall(good.bundle, async () => {
+      throw new Error('this version has not been marked good since it started; the update waits');
+    });
+    expect(r.status.state).toBe('failed');
+    expect(r.status.error?.message).toMatch(/not been marked good/);
+    expect(r.sysupdate).toEqual([]);
     expect(r.leftOver).toBe(false);
   });
 
@@ -408,6 +425,9 @@ describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
   // Written to the data partition before the update; must be there, unchanged, on the new version.
   const marker = `written before the update ${Date.now()}\n`;
   const BROKEN = '0.3.0';
+  // The box the third test leaves running for the fourth, and when the first switch happened.
+  let running: Vm | null = null;
+  let switchedAt = 0;
 
   async function start(usbSticks?: { file: string }[]): Promise<Vm> {
     const dir = join(work, `boot${++boot}`);
@@ -456,60 +476,54 @@ describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
     expect(readDataPartition(disk, ['/marker.txt'])['/marker.txt']).toBe(marker);
   });
 
-  it('goes on with the update, switches; power cut right after the switch: boots the new version, healthy, marked good, data kept', async () => {
+  it('goes on with the update and switches; power cut right after the switch', async () => {
     const vm = await start();
     const up = await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
     expect(up.fingerprint).toBe(fingerprint); // the old version came back with its data
     const upAt = Date.now();
     // The agent goes on with the interrupted update at once; the service stops answering at the switch.
     const downAt = await waitForSwitch(vm, Date.now() + UPDATE_DEADLINE_MS);
-    figures.push(`healthy boot → switch (agent resumes, bundle already downloaded, checks, slot write): ${Math.round((downAt - upAt) / 1000)} s`);
+    switchedAt = downAt;
+    figures.push(`healthy boot → switch (agent resumes, bundle already copied: checks, slot write): ${Math.round((downAt - upAt) / 1000)} s`);
     await vm.powerOff();
     expect(slotNames(disk)).toEqual(['stube-esp', `stube_${ctx.version}`, `stube_${NEW}`, 'stube-data']);
     expect(espEntries(disk).some((e) => /^stube_0\.2\.0\+3(-0)?\.conf$/.test(e))).toBe(true);
-
-    const vm2 = await start();
-    const after = await vm2.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
-    figures.push(`service downtime at the switch (last /healthz 200 → first 200 on the new version, incl. the power cut): ${Math.round((Date.now() - downAt) / 1000)} s`);
-    expect(after.fingerprint).toBe(fingerprint); // same certificate: the data partition came along
-    // The new boot entry gets blessed (counter removed) once /healthz answered on the new version.
-    const entries = await waitForEntry(disk, `stube_${NEW}.conf`, 240_000);
-    expect(entries).toContain(`stube_${NEW}.conf`);
-    expect(entries).toContain(`stube_${ctx.version}.conf`); // the old version stays as the fallback
-    // Healthy includes the self-test meeting join on the new version.
-    expect((await httpsGet(vm2.hostPort, '/healthz/join', 30_000)).status).toBe(200);
-    await vm2.powerOff();
-    const data = readDataPartition(disk, ['/marker.txt', '/update-state.json', '/stube.db']);
-    expect(data['/marker.txt']).toBe(marker);
-    expect(data['/stube.db']).not.toBeNull();
-    // What the admin panel shows after the restart (GET /api/update reads this state).
-    const state = JSON.parse(data['/update-state.json'] ?? '{}') as { lastResult?: { kind: string; from: string; to: string } };
-    expect(state.lastResult).toMatchObject({ kind: 'updated', from: ctx.version, to: NEW });
   });
 
-  it('a version that never becomes healthy: after its three tries the box is back on the previous version by itself, and says so', async () => {
+  it('boots the new version after the cut: healthy, marked good, the old one kept as fallback', async () => {
+    // While the box is off, the host also switches its update source to a USB stick and plugs one in
+    // that carries a broken 0.3.0 — for the next test, which goes on with this boot.
     const t = Date.now();
     const broken = await variantBundle(BROKEN, { debugfs: breakService, changelog: `Test build ${BROKEN}, made to fail` });
     console.log(`[update] broken test bundle ${BROKEN} made in ${Math.round((Date.now() - t) / 1000)} s`);
     const pointer = { version: BROKEN, file: broken.replace(/^.*\//, ''), size: statSync(broken).size, sha256: await sha256File(broken) };
-    // This time from a USB stick (an offline box): the host switched the channel to "USB stick" and
-    // plugged in a stick with the channel folder; the box finds, mounts and reads it by itself.
     const stick = join(work, 'update-stick.img');
     makeUpdateStick(stick, pointer, broken);
     const settings: UpdateSettings = { ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'usb' }, checkEveryHours: 1, window: { start: '00:00', hours: 24 } };
     writeFileSync(join(work, 'update-settings.json'), JSON.stringify(settings));
     editDataPartition(disk, [{ local: join(work, 'update-settings.json'), path: '/update-settings.json', uid: 800 }], [], ['/update-settings.json', '/channel/latest.json', `/channel/${good.pointer.file}`]);
-    // The last check (for 0.2.0) was within the hour; the host pressing "check now" in the admin panel
-    // would make the agent look again at once — here its state forgets the last check instead.
-    const before = readDataPartition(disk, ['/update-state.json'])['/update-state.json'];
-    writeFileSync(join(work, 'update-state.json'), JSON.stringify({ ...(JSON.parse(before ?? '{}') as object), lastCheck: null }));
-    editDataPartition(disk, [{ local: join(work, 'update-state.json'), path: '/update-state.json', uid: 800 }], [], ['/update-state.json']);
 
     const vm = await start([{ file: stick }]);
-    await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
+    running = vm;
+    const after = await vm.waitForHttps('/healthz', Date.now() + BOOT_DEADLINE_MS);
+    figures.push(`service downtime at the switch (last /healthz 200 → first 200 on the new version, incl. the power cut and the test's preparations): ${Math.round((Date.now() - switchedAt) / 1000)} s`);
+    expect(after.fingerprint).toBe(fingerprint); // same certificate: the data partition came along
+    // The new boot entry gets blessed (counter removed) once /healthz/join answered on the new version.
+    const entries = await waitForEntry(disk, `stube_${NEW}.conf`, 240_000);
+    expect(entries).toContain(`stube_${NEW}.conf`);
+    expect(entries).toContain(`stube_${ctx.version}.conf`); // the old version stays as the fallback
+    // Healthy includes the self-test meeting join on the new version; the agent says "updated".
+    expect((await httpsGet(vm.hostPort, '/healthz/join', 30_000)).status).toBe(200);
+    await waitForSerial(vm, new RegExp(`update updated from=${ctx.version.replace(/\./g, '\\.')} to=0\\.2\\.0`), Date.now() + 120_000);
+  });
+
+  it('a version that never becomes healthy (from a USB stick): after its three tries the box is back on the previous version by itself, and says so', async () => {
+    const vm = running;
+    if (!vm) throw new Error('the previous test left no running box');
+    // After the version change the agent looks at the channel at once: the stick, with 0.3.0.
     const upAt = Date.now();
     const downAt = await waitForSwitch(vm, Date.now() + UPDATE_DEADLINE_MS);
-    figures.push(`healthy boot → switch to ${BROKEN} (bundle copied, checked, slot written): ${Math.round((downAt - upAt) / 1000)} s`);
+    figures.push(`0.2.0 healthy → switch to ${BROKEN} (stick found and mounted, bundle copied and checked, slot written): ${Math.round((downAt - upAt) / 1000)} s`);
     // No power cut this time: the box restarts by itself after each failed try, then falls back. The
     // previous version's agent says what happened (its journal reaches the serial console).
     await waitForSerial(vm, /update rolled-back/, Date.now() + ROLLBACK_DEADLINE_MS);
@@ -524,10 +538,12 @@ describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
     const entries = espEntries(disk);
     expect(entries).toContain(`stube_${NEW}.conf`);
     expect(entries.filter((e) => e.startsWith(`stube_${BROKEN}`))).toEqual([`stube_${BROKEN}+0-3.conf`]);
-    const data = readDataPartition(disk, ['/marker.txt', '/update-state.json']);
+    // Nothing on the data partition was lost through two updates, two power cuts and a fall-back.
+    const data = readDataPartition(disk, ['/marker.txt', '/update-state.json', '/stube.db']);
     expect(data['/marker.txt']).toBe(marker);
+    expect(data['/stube.db']).not.toBeNull();
+    // What the admin panel shows (GET /api/update reads this state): the box went back by itself.
     const state = JSON.parse(data['/update-state.json'] ?? '{}') as { lastResult?: { kind: string; from: string; to: string; message: string } };
-    // What the admin panel shows: the box went back by itself, and will not try this version again alone.
     expect(state.lastResult).toMatchObject({ kind: 'rolled-back', from: NEW, to: BROKEN });
     expect(state.lastResult?.message).toMatch(/did not start properly.*went back to 0\.2\.0 by itself/);
   });

@@ -268,6 +268,20 @@ describe('the update agent', () => {
     expect(back.view().lastResult).toMatchObject({ kind: 'rolled-back', from: '0.1.0', to: '0.2.0' });
   });
 
+  it('looks at the channel again right after a version change, though it checked a minute before the restart', async () => {
+    writeFileSync(join(dir, 'update-settings.json'), JSON.stringify({ ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/media/usb0' }, window: { start: '03:00', hours: 1 } }));
+    writeFileSync(join(dir, 'update-state.json'), JSON.stringify({ lastCheck: new Date(now.getTime() - 60_000).toISOString(), switching: { from: '0.1.0', to: '0.2.0', at: now.toISOString() }, lastResult: null }));
+    helper.offer = null;
+    const a = await agent('0.2.0');
+    await settle(a);
+    expect(a.view().lastResult?.kind).toBe('updated');
+    expect(helper.requests).toEqual(['check']);
+    a.close();
+    helper.requests.length = 0;
+    await settle(await agent('0.2.0'));
+    expect(helper.requests).toEqual([]); // the next start is no version change: the schedule rules again
+  });
+
   it('after falling back does not install the failed version again by itself; a newer one, or "update now", does', async () => {
     writeFileSync(join(dir, 'update-settings.json'), JSON.stringify({ ...DEFAULT_UPDATE_SETTINGS, channel: { kind: 'file', path: '/media/usb0' }, window: { start: '03:00', hours: 1 } }));
     writeFileSync(join(dir, 'update-state.json'), JSON.stringify({ lastCheck: null, switching: { from: '0.1.0', to: '0.2.0', at: now.toISOString() }, lastResult: null }));
