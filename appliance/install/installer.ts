@@ -42,6 +42,12 @@ export interface InstallResult {
 }
 
 const CHUNK = 4 * 1024 * 1024;
+/**
+ * The copy flushes to the disk every this many bytes. Without it the page cache takes gigabytes and a
+ * failing disk says so only at the final sync, minutes later; with it the bar counts what the disk
+ * has taken and a write error is named within seconds.
+ */
+const SYNC_BYTES = 64 * 1024 * 1024;
 
 /** Maps an I/O error to the named failure the wizard shows. */
 export function classifyIoError(err: unknown, writing: boolean): InstallError {
@@ -207,6 +213,7 @@ async function copyRange(src: FileHandle, from: number, dst: FileHandle, to: num
     h.update(piece);
     await writeAll(dst, piece, to + done);
     done += want;
+    if (done % SYNC_BYTES < want) await dst.datasync();
     onBytes(want);
   }
   return h.digest('hex');
