@@ -6,7 +6,7 @@ import { open, readFile, rename } from 'node:fs/promises';
 import { confirmationText, findBootDisk, isRemovable, readDisks, type DiskFacts } from './disks.js';
 import { efibootmgrBootEntry, install } from './installer.js';
 import { InstallError, minimumTargetBytes, parseSfdiskJson } from './layout.js';
-import type { InstallProgress } from './progress.js';
+import { initialProgress, type InstallProgress } from './progress.js';
 import type { Logger } from '../log.js';
 
 export interface InstallSurvey {
@@ -18,8 +18,12 @@ export interface InstallSurvey {
 export interface InstallHost {
   survey(): Promise<InstallSurvey>;
   running(): boolean;
-  /** Starts the installation onto this disk; returns at once (progress goes to the progress file). */
-  begin(disk: DiskFacts): void;
+  /**
+   * Starts the installation onto this disk. Resolves once the progress file shows the new attempt
+   * (phase "checking"), before any disk work: the wizard's first poll must never read the failure of
+   * an earlier attempt. The work goes on in the background (progress goes to the progress file).
+   */
+  begin(disk: DiskFacts): Promise<void>;
 }
 
 export type InstallCheck = { ok: true; disk: DiskFacts } | { ok: false; reason: string };
@@ -67,9 +71,10 @@ async function writeJson(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
-export function createInstallHost(o: { progressFile: string; dataDir: string; log: Logger; sysDir?: string }): InstallHost {
+export function createInstallHost(o: { progressFile: string; dataDir: string; log: Logger; sysDir?: string; bootDisk?: () => Promise<string | null> }): InstallHost {
   let busy = false;
   const sysDir = o.sysDir ?? '/sys';
+  const bootDiskOf = o.bootDisk ?? (() => findBootDisk());
   return {
     async survey() {
       const [disks, bootDisk] = await Promise.all([readDisks(), findBootDisk()]);
@@ -78,22 +83,30 @@ export function createInstallHost(o: { progressFile: string; dataDir: string; lo
       return { disks, bootDisk, minBytes };
     },
     running: () => busy,
-    begin(disk) {
+    async begin(disk) {
       busy = true;
+      try {
+        await writeJson(o.progressFile, initialProgress(disk.name));
+      } catch (err) {
+        busy = false;
+        throw err;
+      }
       let last = 0;
+      let lastPhase = 'checking' as InstallProgress['phase'];
       let pending: Promise<void> = Promise.resolve();
       const onProgress = (p: InstallProgress): void => {
         const now = Date.now();
         // Twice a second is plenty for a progress bar; phase changes always go out.
-        if (p.phase === 'copying' || p.phase === 'verifying') {
+        if (p.phase === lastPhase && (p.phase === 'copying' || p.phase === 'verifying')) {
           if (now - last < 500) return;
         }
         last = now;
+        lastPhase = p.phase;
         pending = pending.then(() => writeJson(o.progressFile, p)).catch(() => undefined);
       };
       void (async () => {
         try {
-          const bootDisk = await findBootDisk();
+          const bootDisk = await bootDiskOf();
           if (!bootDisk) throw new InstallError('failed', 'the boot disk is unknown');
           const cmdline = await readFile('/proc/cmdline', 'utf8').catch(() => '');
           const result = await install(
@@ -104,7 +117,8 @@ export function createInstallHost(o: { progressFile: string; dataDir: string; lo
         } catch (err) {
           const failure = err instanceof InstallError ? err.failure : 'failed';
           o.log.warn('installation failed; the box keeps running from the stick', { failure });
-          if (!(err instanceof InstallError)) onProgress({ phase: 'failed', failure, written: 0, toWrite: 0, verified: 0, toVerify: 0, rate: null, secondsLeft: null, disk: disk.name });
+          // A failure before the installer reported it (no boot disk, an unexpected error) is shown too.
+          if (lastPhase !== 'failed') onProgress({ ...initialProgress(disk.name), phase: 'failed', failure });
         } finally {
           await pending;
           busy = false;

@@ -42,6 +42,14 @@ export interface InstallResult {
 }
 
 const CHUNK = 4 * 1024 * 1024;
+/**
+ * The copy flushes to the disk every this many bytes. Without it the page cache takes gigabytes and a
+ * failing disk says so only at the final sync, minutes later; with it the bar counts what the disk
+ * has taken and a write error is named within seconds. Each window's flush runs while the next window
+ * is copied (awaited at the next boundary): waiting for it at once made the install a quarter slower
+ * under emulation (385 s instead of about 310 s), as reading the stick and writing back no longer overlapped.
+ */
+const SYNC_BYTES = 64 * 1024 * 1024;
 
 /** Maps an I/O error to the named failure the wizard shows. */
 export function classifyIoError(err: unknown, writing: boolean): InstallError {
@@ -199,6 +207,12 @@ async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<
 async function copyRange(src: FileHandle, from: number, dst: FileHandle, to: number, length: number, chunk: number, onBytes: (n: number) => void): Promise<string> {
   const h = createHash('sha256');
   const buf = Buffer.allocUnsafe(chunk);
+  // The flush under way, settled to its error (or null) so a failure waits, unhandled, for the next check.
+  let flushing: Promise<unknown> = Promise.resolve(null);
+  const flushed = async (): Promise<void> => {
+    const err = await flushing;
+    if (err) throw err;
+  };
   for (let done = 0; done < length; ) {
     const want = Math.min(chunk, length - done);
     const { bytesRead } = await src.read(buf, 0, want, from + done);
@@ -207,8 +221,13 @@ async function copyRange(src: FileHandle, from: number, dst: FileHandle, to: num
     h.update(piece);
     await writeAll(dst, piece, to + done);
     done += want;
+    if (done % SYNC_BYTES < want) {
+      await flushed();
+      flushing = dst.datasync().then(() => null, (err: unknown) => err);
+    }
     onBytes(want);
   }
+  await flushed();
   return h.digest('hex');
 }
 

@@ -134,7 +134,7 @@ const runners: { [K in OperationName]: Runner<K> } = {
     // Re-read the disks now: the wizard's list may be minutes old and a disk may have gone.
     const check = checkInstallRequest(await ctx.installer.survey(), args.disk, args.confirmation, ctx.installer.running());
     if (!check.ok) throw new RefusedError(`installToDisk: ${check.reason}`);
-    ctx.installer.begin(check.disk);
+    await ctx.installer.begin(check.disk);
   },
 };
 

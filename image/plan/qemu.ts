@@ -18,9 +18,29 @@ export interface QemuInput {
   /** Serial number of the boot disk when it is NVMe. */
   readonly diskSerial?: string;
   /** Extra NVMe disks (the box's internal disk in the install test). */
-  readonly nvme?: readonly { readonly file: string; readonly serial: string }[];
+  readonly nvme?: readonly NvmeDisk[];
   /** Extra USB sticks (an update stick in the update test), on the xHCI controller. */
   readonly usbSticks?: readonly { readonly file: string }[];
+}
+
+export interface NvmeDisk {
+  readonly file: string;
+  readonly serial: string;
+  /**
+   * A failing disk for tests: every write that touches this sector (512 bytes each) fails with EIO
+   * inside the guest (qemu's blkdebug driver); reads and every other write work.
+   */
+  readonly failWritesAtSector?: number;
+}
+
+/** The -drive value of one extra NVMe disk: a raw file, or the raw file behind blkdebug's write error. */
+export function nvmeDrive(d: NvmeDisk, id: string): string {
+  if (d.failWritesAtSector === undefined) return `if=none,id=${id},format=raw,file=${d.file}`;
+  if (!Number.isSafeInteger(d.failWritesAtSector) || d.failWritesAtSector < 0) throw new RangeError('failWritesAtSector: a sector number');
+  const rule = 'file.inject-error.0';
+  return [`if=none,id=${id},format=raw,file.driver=blkdebug,file.image.filename=${d.file}`,
+    // event "none": the rule holds from the start; iotype write: reading the disk keeps working.
+    `${rule}.event=none,${rule}.iotype=write,${rule}.errno=5,${rule}.sector=${d.failWritesAtSector}`].join(',');
 }
 
 export function qemuArgs(input: QemuInput): string[] {
@@ -43,7 +63,7 @@ export function qemuArgs(input: QemuInput): string[] {
         ? ['-device', `nvme,drive=disk0,serial=${input.diskSerial ?? 'STUBE0'},bootindex=1`]
         : ['-device', 'virtio-blk-pci,drive=disk0,bootindex=1']),
     ...(input.nvme ?? []).flatMap((d, i) => [
-      '-drive', `if=none,id=nvme${i},format=raw,file=${d.file}`,
+      '-drive', nvmeDrive(d, `nvme${i}`),
       '-device', `nvme,drive=nvme${i},serial=${d.serial},bootindex=${i + 2}`,
     ]),
     // One xHCI controller for the USB boot stick and any extra stick.

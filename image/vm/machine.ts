@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { ImageError } from '../errors.js';
-import { chooseAccel, OVMF_CODE_CANDIDATES, OVMF_VARS_CANDIDATES, qemuArgs } from '../plan/qemu.js';
+import { chooseAccel, OVMF_CODE_CANDIDATES, OVMF_VARS_CANDIDATES, qemuArgs, type NvmeDisk } from '../plan/qemu.js';
 
 export interface VmOptions {
   readonly disk: string;
@@ -22,8 +22,9 @@ export interface VmOptions {
   /** Attach the disk as a USB stick or an NVMe disk instead of a virtio disk. */
   readonly diskBus?: 'virtio' | 'usb' | 'nvme';
   readonly diskSerial?: string;
-  /** Extra NVMe disks (raw files) with their serial numbers. */
-  readonly nvme?: readonly { readonly file: string; readonly serial: string }[];
+  /** Extra NVMe disks (raw files) with their serial numbers; one may fail writes (a faulty disk). */
+  readonly nvme?: readonly NvmeDisk[];
+  /** Extra USB sticks (raw files), e.g. an update stick. */
   readonly usbSticks?: readonly { readonly file: string }[];
 }
 

@@ -164,6 +164,41 @@ describe('installing onto a file', { timeout: 30_000 }, () => {
     }
   });
 
+  it('names a disk that stops taking writes after its partition table a write error, and wipes that table', async () => {
+    const target = join(dir, 'failing.img');
+    sh('truncate', ['-s', String(56 * MIB), target]);
+    const progress: InstallProgress[] = [];
+    const d = deps(progress);
+    let locked = false;
+    let tableWritten: string[] = [];
+    // The disk takes the new GPT, then refuses every write (the immutable flag fails writes through the
+    // installer's open handle, as a failing disk fails them); it is unlocked for the clean-up's zap.
+    d.run = async (argv, extra) => {
+      if (locked && argv[0] === 'sgdisk') {
+        sh('chattr', ['-i', target]);
+        locked = false;
+      }
+      const out = await run(argv, extra);
+      if (argv[0] === 'sgdisk' && !argv.includes('--zap-all')) {
+        tableWritten = parseGpt(readRange(target, 0, 34 * 512)).entries.map((e) => e.name);
+        sh('chattr', ['+i', target]);
+        locked = true;
+      }
+      return out;
+    };
+    try {
+      const err = await install({ source, target, dataDir, runningRootPartUuid: null, minDataBytes: 8 * MIB }, d).catch((e: unknown) => e);
+      expect((err as InstallError).failure).toBe('writeError');
+    } finally {
+      if (locked) sh('chattr', ['-i', target]);
+    }
+    expect(tableWritten).toHaveLength(4);
+    expect(progress.map((p) => p.phase)).toContain('copying');
+    expect(progress.at(-1)).toMatchObject({ phase: 'failed', failure: 'writeError' });
+    // The half-written disk keeps no partition table the firmware could try to boot.
+    expect(() => parseGpt(readRange(target, 0, 34 * 512))).toThrow(/no GPT/);
+  });
+
   it('names a vanished target', async () => {
     const err = await install({ source, target: join(dir, 'gone.img'), dataDir, runningRootPartUuid: null, minDataBytes: 8 * MIB }, deps([])).catch((e: unknown) => e);
     expect((err as InstallError).failure).toBe('diskVanished');

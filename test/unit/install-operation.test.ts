@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkInstallRequest, rootPartUuidOf, type InstallHost, type InstallSurvey } from '../../appliance/install/host.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkInstallRequest, createInstallHost, rootPartUuidOf, type InstallHost, type InstallSurvey } from '../../appliance/install/host.js';
+import { createLogger } from '../../appliance/log.js';
 import type { DiskFacts } from '../../appliance/install/disks.js';
 import { runOperation, RefusedError, type SystemContext } from '../../appliance/system/operations.js';
 
@@ -50,7 +54,7 @@ describe('installToDisk checks', () => {
 
 describe('installToDisk in the allow-list', () => {
   const started: string[] = [];
-  const host: InstallHost = { survey: async () => survey, running: () => false, begin: (d) => void started.push(d.path) };
+  const host: InstallHost = { survey: async () => survey, running: () => false, begin: async (d) => void started.push(d.path) };
   const ctx = { exec: async () => undefined, writeFile: async () => undefined, paths: { tlsDir: '', nftablesConf: '', templatesDir: '' }, turnRelay: { user: 'u', first: 1, last: 2 }, installer: host } satisfies SystemContext;
 
   it('starts a checked request', async () => {
@@ -74,5 +78,28 @@ describe('installToDisk in the allow-list', () => {
     const { installer: _none, ...bare } = ctx;
     await expect(runOperation('installToDisk', { disk: '/dev/nvme0n1', confirmation: 'S64DNX0R123' }, bare)).rejects.toThrow(/not available/);
     expect(started).toEqual(['/dev/nvme0n1']);
+  });
+});
+
+describe('the helper starting an installation after a failed one', () => {
+  it('shows the new attempt before answering, and names a failure that comes before any disk work', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stube-install-host-'));
+    try {
+      const progressFile = join(dir, 'install-progress.json');
+      // What the previous attempt left: the wizard must not read it as this attempt's end.
+      writeFileSync(progressFile, JSON.stringify({ phase: 'failed', failure: 'writeError', written: 5, toWrite: 9, verified: 0, toVerify: 9, rate: null, secondsLeft: null, disk: 'nvme3n1' }));
+      const lines: string[] = [];
+      const host = createInstallHost({ progressFile, dataDir: dir, log: createLogger({ level: 'info', write: (l) => lines.push(l) }), bootDisk: async () => null });
+      const read = (): { phase: string; failure: string | null; disk: string } => JSON.parse(readFileSync(progressFile, 'utf8')) as { phase: string; failure: string | null; disk: string };
+      await host.begin(disk('nvme1n1'));
+      expect(read()).toMatchObject({ phase: 'checking', failure: null, disk: 'nvme1n1' });
+      for (let i = 0; i < 200 && host.running(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(host.running()).toBe(false);
+      // No boot disk: the attempt fails before touching a disk, and says so.
+      expect(read()).toMatchObject({ phase: 'failed', failure: 'failed', disk: 'nvme1n1' });
+      expect(lines.join('\n')).toMatch(/installation failed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -20,6 +20,19 @@ describe('qemu disks for the install test', () => {
     expect(devices.some((d) => d.startsWith('virtio-blk'))).toBe(false);
   });
 
+  it('attaches a failing NVMe disk: writes touching one sector fail with EIO, reads work', () => {
+    const args = qemuArgs({ ...base, diskBus: 'usb', nvme: [{ file: 'n.img', serial: 'S1' }, { file: '/w/bad.img', serial: 'BAD', failWritesAtSector: 131072 }] });
+    const drives = after(args, '-drive');
+    expect(drives).toContain('if=none,id=nvme0,format=raw,file=n.img');
+    const bad = drives.find((d) => d.includes('id=nvme1,')) ?? '';
+    expect(bad.split(',')).toEqual([
+      'if=none', 'id=nvme1', 'format=raw', 'file.driver=blkdebug', 'file.image.filename=/w/bad.img',
+      'file.inject-error.0.event=none', 'file.inject-error.0.iotype=write', 'file.inject-error.0.errno=5', 'file.inject-error.0.sector=131072',
+    ]);
+    expect(after(args, '-device')).toContain('nvme,drive=nvme1,serial=BAD,bootindex=3');
+    expect(() => qemuArgs({ ...base, nvme: [{ file: 'b.img', serial: 'B', failWritesAtSector: -1 }] })).toThrow(RangeError);
+  });
+
   it('boots an NVMe disk alone (the stick pulled)', () => {
     expect(after(qemuArgs({ ...base, diskBus: 'nvme', diskSerial: 'S1' }), '-device')).toContain('nvme,drive=disk0,serial=S1,bootindex=1');
   });

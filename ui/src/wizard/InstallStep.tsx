@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, setToken, ApiError } from './api.js';
 import type { Key, Lang } from './i18n.js';
-import { dataWarning, diskLabel, progressView, refusalText, startRequest, viewOf, type InstallAnswer, type Progress } from './install-flow.js';
+import { dataWarning, diskLabel, progressView, refusalText, retryChoice, startRequest, viewOf, type InstallAnswer, type Progress } from './install-flow.js';
 
 type T = (key: Key, values?: Record<string, string | number>) => string;
 
@@ -94,6 +94,22 @@ export function InstallStep({ t, next, lang, setLang }: { t: T; next: () => void
     );
   };
 
+  /** After a failure: back to the choice in this page and session (no reload, no code). */
+  const retry = (): void => {
+    const failedDisk = progress?.disk ?? '';
+    readAnswer().then(
+      (a) => {
+        setProgress(null);
+        setConfirmed(false);
+        setError('');
+        setChosen(retryChoice(a, failedDisk));
+        setPhase('choose');
+        apply(a);
+      },
+      (err: unknown) => setError(t('error.generic', { message: err instanceof Error ? err.message : String(err) })),
+    );
+  };
+
   const bar = progress ? progressView(t, progress) : null;
   if (phase === 'removeStick') {
     return (
@@ -125,12 +141,17 @@ export function InstallStep({ t, next, lang, setLang }: { t: T; next: () => void
             <p role="alert" class="problem" data-failure={progress.failure}>
               {t(`install.failed.${progress.failure}` as Key)} {t('install.stillStick')}
             </p>
-            <button type="button" onClick={() => void readAnswer().then((a) => { setPhase('choose'); setProgress(null); setConfirmed(false); apply(a); })}>
-              {t('install.start')}
+            <button type="button" class="primary" data-action="retry" onClick={retry}>
+              {t('install.again')}
             </button>
             <button type="button" onClick={next}>
               {t('install.skip')}
             </button>
+            {error && (
+              <p role="alert" class="problem">
+                {error}
+              </p>
+            )}
           </>
         )}
       </div>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translate } from './i18n.js';
-import { dataWarning, diskLabel, formatBytes, progressView, refusalText, startRequest, viewOf, type Candidate, type InstallAnswer, type Progress } from './install-flow.js';
+import { dataWarning, diskLabel, formatBytes, progressView, refusalText, retryChoice, startRequest, viewOf, type Candidate, type InstallAnswer, type Progress } from './install-flow.js';
 
 const en = (k: Parameters<typeof translate>[1], v?: Record<string, string | number>) => translate('en', k, v);
 const de = (k: Parameters<typeof translate>[1], v?: Record<string, string | number>) => translate('de', k, v);
@@ -18,6 +18,19 @@ describe('install step flow', () => {
     [answer({ progress: progress({ phase: 'failed', failure: 'writeError' }) }), 'choose'],
   ] as const)('%j → %s', (a, view) => {
     expect(viewOf(a)).toBe(view);
+  });
+
+  it('goes back to the choice after a failure, preselecting another offered disk, never starting without the tick', () => {
+    const used: Candidate = { ...nvme, name: 'nvme1n1', path: '/dev/nvme1n1', holdsData: true };
+    const small: Candidate = { ...nvme, name: 'nvme2n1', path: '/dev/nvme2n1', refused: 'tooSmall' };
+    const failed = answer({ candidates: [nvme, used, small], progress: progress({ phase: 'failed', failure: 'writeError', disk: 'nvme0n1' }) });
+    expect(viewOf(failed)).toBe('choose');
+    expect(retryChoice(failed, 'nvme0n1')).toBe('/dev/nvme1n1');
+    // The failed disk is still offered when it is the only one; a refused disk never is.
+    expect(retryChoice(answer({ candidates: [small, nvme] }), 'nvme0n1')).toBe('/dev/nvme0n1');
+    expect(retryChoice(answer({ candidates: [small] }), 'nvme0n1')).toBe('');
+    expect(retryChoice(null, 'nvme0n1')).toBe('');
+    expect(startRequest(used, false, 'en')).toBeNull();
   });
 
   it('starts only with an offered disk whose box is ticked, confirming with the name shown', () => {

@@ -26,6 +26,8 @@ export interface Progress {
   toVerify: number;
   secondsLeft: number | null;
   failure: Failure | null;
+  /** Kernel name of the disk being installed onto. */
+  disk?: string;
 }
 
 export interface InstallAnswer {
@@ -46,6 +48,16 @@ export function viewOf(a: InstallAnswer | null): View {
   if (a.progress && a.progress.phase !== 'failed' && a.progress.phase !== 'done') return 'running';
   if (a.skip) return 'skip';
   return 'choose';
+}
+
+/**
+ * The disk chosen when the person goes back to the choice after a failed attempt: another offered disk
+ * if there is one (a disk that just failed is likely to fail again), else the failed one; '' for none.
+ * It is only preselected: installing still needs the tick that names it.
+ */
+export function retryChoice(a: InstallAnswer | null, failedDisk: string): string {
+  const offered = (a?.candidates ?? []).filter((c) => c.refused === null);
+  return (offered.find((c) => c.name !== failedDisk) ?? offered[0])?.path ?? '';
 }
 
 /** Decimal units, as disk makers label them. */
