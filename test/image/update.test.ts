@@ -414,10 +414,11 @@ function breakService(raw: string, dir: string): string[] {
   return ['rm /usr/bin/janus', `write ${janus} /usr/bin/janus`, 'sif /usr/bin/janus mode 0100755', `rm ${unitPath}`, `write ${healthy} ${unitPath}`];
 }
 
-// The VM half: one disk through five versions' worth of boots under software emulation — the first boot
-// with 0.2.0 already in its update folder, a power cut while the inactive slot is written, a power cut
-// right after the switch, then a broken 0.3.0 that uses up its three boot tries. It takes about N minutes
-// on two idle cores; STUBE_UPDATE_VM=0 skips it (the bundle checks above always run).
+// The VM half: one disk, eight boots under software emulation — the first boot with 0.2.0 already in its
+// update folder, a power cut while the inactive slot is written, a power cut right after the switch, the
+// new version, then a broken 0.3.0 from a USB stick that uses up its three boot tries, and the fall-back.
+// It took 27 minutes on two shared cores next to another qemu test (load 4–5); STUBE_UPDATE_VM=0 skips
+// it (the bundle checks above always run).
 describe.skipIf(process.env.STUBE_UPDATE_VM === '0')('a box in a VM', () => {
   let disk: string;
   let fingerprint: string;
