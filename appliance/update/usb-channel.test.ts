@@ -28,7 +28,7 @@ describe('which devices may be an update stick', () => {
       dev({ name: 'sdd1', pkname: 'sdd', fstype: 'swap' }),
       dev({ name: 'sdd2', pkname: 'sdd', fstype: 'ntfs' }),
     ];
-    expect(stickCandidates(devices)).toEqual(['/dev/sdb1', '/dev/sdc']);
+    expect(stickCandidates(devices)).toEqual([{ path: '/dev/sdb1', fstype: 'vfat' }, { path: '/dev/sdc', fstype: 'exfat' }]);
   });
 
   it('takes no device with an odd path and at most eight', () => {
@@ -55,7 +55,7 @@ describe('reading the channel from a stick', () => {
   // Plays lsblk and mount: "mounting" writes the stick's files into the mount point.
   const deps: StickDeps = {
     devices: async () => Object.keys(sticks).map((name) => dev({ name, type: 'disk', tran: 'usb', fstype: 'vfat' })),
-    mount: async (device, at) => {
+    mount: async (device, _fstype, at) => {
       const files = sticks[device.replace('/dev/', '')];
       if (!files || files === 'broken') throw new Error('mount failed');
       mounted.push(device);

@@ -49,7 +49,7 @@ function diskOf(d: BlockDevice, byName: ReadonlyMap<string, BlockDevice>): Block
  * not on a disk that has anything mounted (the box's own disk — which may itself be a USB stick before
  * the installation — has its root and data partitions mounted). At most MAX_CANDIDATES, in name order.
  */
-export function stickCandidates(devices: readonly BlockDevice[]): string[] {
+export function stickCandidates(devices: readonly BlockDevice[]): { readonly path: string; readonly fstype: string }[] {
   const byName = new Map(devices.map((d) => [d.name, d]));
   const busy = new Set<string>();
   for (const d of devices) if (d.mountpoints.some((m) => m !== null && m !== '')) busy.add(diskOf(d, byName).name);
@@ -59,9 +59,9 @@ export function stickCandidates(devices: readonly BlockDevice[]): string[] {
       const disk = diskOf(d, byName);
       return (disk.rm || disk.tran === 'usb' || d.rm || d.tran === 'usb') && !busy.has(disk.name);
     })
-    .map((d) => d.path)
-    .filter((p) => /^\/dev\/[A-Za-z0-9]+$/.test(p))
-    .sort()
+    .filter((d) => /^\/dev\/[A-Za-z0-9]+$/.test(d.path))
+    .map((d) => ({ path: d.path, fstype: d.fstype ?? '' }))
+    .sort((a, b) => a.path.localeCompare(b.path))
     .slice(0, MAX_CANDIDATES);
 }
 
@@ -73,14 +73,16 @@ export async function listBlockDevices(): Promise<BlockDevice[]> {
 
 export interface StickDeps {
   readonly devices: () => Promise<BlockDevice[]>;
-  readonly mount: (device: string, at: string) => Promise<void>;
+  readonly mount: (device: string, fstype: string, at: string) => Promise<void>;
   readonly unmount: (at: string) => Promise<void>;
 }
 
 export const realStickDeps: StickDeps = {
   devices: listBlockDevices,
-  mount: async (device, at) => {
-    await run('mount', ['-o', 'ro,nosuid,nodev,noexec', device, at]);
+  mount: async (device, fstype, at) => {
+    // ext3/ext4 replay an unclean journal even when mounted read-only; "noload" leaves the stick as it is.
+    const options = `ro,nosuid,nodev,noexec${fstype === 'ext3' || fstype === 'ext4' ? ',noload' : ''}`;
+    await run('mount', ['-t', fstype, '-o', options, device, at]);
   },
   unmount: async (at) => {
     await run('umount', [at]);
@@ -106,7 +108,7 @@ export async function withStickChannel<T>(scratch: string, use: (folder: string)
     const at = join(scratch, `stick${i}`);
     await mkdir(at, { mode: 0o700 }).catch(() => {});
     try {
-      await deps.mount(device, at);
+      await deps.mount(device.path, device.fstype, at);
     } catch {
       await rmdir(at).catch(() => {});
       continue; // not mountable (damaged, or a file system this kernel lacks): try the next one
