@@ -18,7 +18,7 @@ import { runRequest } from '../../appliance/update/helper.js';
 import { DEFAULT_UPDATE_SETTINGS, type UpdateSettings } from '../../appliance/update/settings.js';
 import type { BuildContext } from '../../image/context.js';
 import { bootEntryData } from '../../image/plan/files.js';
-import { parseGpt } from '../../image/plan/gpt.js';
+import { parseGpt, type GptEntry } from '../../image/plan/gpt.js';
 import { derivedUuid } from '../../image/plan/partitions.js';
 import { bundleFileName, bundleNames, osReleaseLines, UPDATE_PATHS } from '../../image/plan/update.js';
 import { buildImage, contextFor, type BuildReport } from '../../image/pipeline.js';
@@ -281,14 +281,28 @@ describe('the update bundle', () => {
   });
 });
 
-/** Writes files into the data partition of a VM disk that is not running (journal replayed first). */
-function editDataPartition(disk: string, files: { local: string; path: string; uid?: number }[], dirs: string[], remove: string[] = []): void {
+function dataPartition(disk: string): GptEntry {
   const e = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
   if (!e) throw new Error('no data partition');
+  return e;
+}
+
+/** Runs `use` on the data partition of a VM disk that is not running, behind a loop device, after fsck. */
+function withDataPartition<T>(disk: string, use: (loop: string) => T): T {
+  const e = dataPartition(disk);
   const loop = execFileSync('losetup', ['--find', '--show', '--offset', String(e.firstLba * 512), '--sizelimit', String((e.lastLba - e.firstLba + 1) * 512), disk], { encoding: 'utf8' }).trim();
   try {
     const fsck = spawnSync('e2fsck', ['-f', '-y', loop], { encoding: 'utf8' });
     expect(fsck.status, fsck.stdout).toBeLessThanOrEqual(1);
+    return use(loop);
+  } finally {
+    execFileSync('losetup', ['--detach', loop]);
+  }
+}
+
+/** Writes files into the data partition of a VM disk that is not running (journal replayed first). */
+function editDataPartition(disk: string, files: { local: string; path: string; uid?: number }[], dirs: string[], remove: string[] = []): void {
+  withDataPartition(disk, (loop) => {
     const script = [...remove.map((f) => `rm ${f}`), ...dirs.map((d) => `mkdir ${d}`)];
     for (const f of files) {
       script.push(`write ${f.local} ${f.path}`);
@@ -303,9 +317,7 @@ function editDataPartition(disk: string, files: { local: string; path: string; u
       expect(st).toMatch(/Type: regular/);
       expect(Number(/Size: (\d+)/.exec(st)?.[1]), f.path).toBe(statSync(f.local).size);
     }
-  } finally {
-    execFileSync('losetup', ['--detach', loop]);
-  }
+  });
 }
 
 /**
@@ -314,38 +326,24 @@ function editDataPartition(disk: string, files: { local: string; path: string; u
  * update folder before that boot.
  */
 function growDataPartition(disk: string): void {
-  const e = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
-  if (!e) throw new Error('no data partition');
+  const e = dataPartition(disk);
   execFileSync('sfdisk', ['--quiet', '--relocate', 'gpt-bak-std', disk]);
   execFileSync('sfdisk', ['--quiet', '--no-reread', '--no-tell-kernel', '-N', String(e.number), disk], { input: ',+\n' });
-  const grown = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
-  if (!grown || grown.lastLba <= e.lastLba || grown.partUuid !== e.partUuid) throw new Error('the data partition did not grow');
-  const loop = execFileSync('losetup', ['--find', '--show', '--offset', String(grown.firstLba * 512), '--sizelimit', String((grown.lastLba - grown.firstLba + 1) * 512), disk], { encoding: 'utf8' }).trim();
-  try {
-    execFileSync('e2fsck', ['-f', '-y', loop], { stdio: 'ignore' });
-    execFileSync('resize2fs', [loop], { stdio: 'ignore' });
-  } finally {
-    execFileSync('losetup', ['--detach', loop]);
-  }
+  const grown = dataPartition(disk);
+  if (grown.lastLba <= e.lastLba || grown.partUuid !== e.partUuid) throw new Error('the data partition did not grow');
+  withDataPartition(disk, (loop) => execFileSync('resize2fs', [loop], { stdio: 'ignore' }));
 }
 
 /** Reads files from the data partition of a VM disk that is not running (after a power cut: fsck first). */
 function readDataPartition(disk: string, paths: string[]): Record<string, string | null> {
-  const e = parseGpt(readHead(disk, 34 * 512)).entries.find((x) => x.name === 'stube-data');
-  if (!e) throw new Error('no data partition');
-  const loop = execFileSync('losetup', ['--find', '--show', '--offset', String(e.firstLba * 512), '--sizelimit', String((e.lastLba - e.firstLba + 1) * 512), disk], { encoding: 'utf8' }).trim();
-  try {
-    const fsck = spawnSync('e2fsck', ['-f', '-y', loop], { encoding: 'utf8' });
-    expect(fsck.status, fsck.stdout).toBeLessThanOrEqual(1);
+  return withDataPartition(disk, (loop) => {
     const out: Record<string, string | null> = {};
     for (const p of paths) {
       const r = spawnSync('debugfs', ['-R', `cat ${p}`, loop], { encoding: 'utf8' });
       out[p] = r.status === 0 && !/File not found/.test(r.stderr) ? r.stdout : null;
     }
     return out;
-  } finally {
-    execFileSync('losetup', ['--detach', loop]);
-  }
+  });
 }
 
 /** Polls /healthz every second until it stops answering for 5 s (the switch) — or the deadline. */
